@@ -1,0 +1,172 @@
+"""`fanzha`: one entry point, one thin subcommand per job.
+
+Every subcommand imports its implementation lazily, so `fanzha serve` and `fanzha score`
+never load torch or transformers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _columns(parser: argparse.ArgumentParser, label: bool = True) -> None:
+    parser.add_argument("--text-column", default="text", help="column holding the message text")
+    if label:
+        parser.add_argument("--label-column", default="label", help="column holding the label")
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from training.corpus.generate import corpus_fingerprint, generate_corpus
+
+    from training.data import write_records
+
+    records = generate_corpus(per_label=args.per_label, seed=args.seed)
+    write_records(args.out, records)
+    print(f"wrote {len(records)} messages to {args.out} (sha256 {corpus_fingerprint(records)})")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from training.pipeline import TrainOptions, run_training
+
+    options = TrainOptions(
+        data=args.data,
+        out=args.out,
+        eval_data=args.eval_data or [],
+        text_column=args.text_column,
+        label_column=args.label_column,
+        base_model=args.base_model,
+        size=args.size,
+        max_length=args.max_length,
+        truncation=args.truncation,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=args.patience,
+        validation_fraction=args.validation_fraction,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+        quantize=not args.no_quantize,
+        augment=not args.no_augment,
+        resume=args.resume,
+        threads=args.threads,
+        review_threshold=args.review_threshold,
+        block_threshold=args.block_threshold,
+        name=args.name,
+    )
+    out = run_training(options)
+    from training.evaluate import format_report
+
+    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    for name, result in card["evaluation"].items():
+        print(format_report(name, result["model"], result["baseline"]))
+    print(f"model directory: {out} (report: {out / 'report.html'})")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from training.evaluate import evaluate_model_dir, format_report
+
+    results = evaluate_model_dir(
+        args.model, args.data, args.text_column, args.label_column, args.threads
+    )
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        print(f"model {results['model_version']}")
+        for name, report in results["sets"].items():
+            print(format_report(name, report))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fanzha", description="反诈: Chinese scam-SMS classification"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("corpus", help="generate the built-in labelled training corpus")
+    p.add_argument("--out", required=True, help="output file (.jsonl, .csv or .parquet)")
+    p.add_argument("--per-label", type=int, default=3000, help="messages per label")
+    p.add_argument("--seed", type=int, default=13)
+    p.set_defaults(handler=cmd_corpus)
+
+    p = sub.add_parser("train", help="train, evaluate and export a model directory")
+    p.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="labelled CSV/JSONL/Parquet; repeat for several files",
+    )
+    p.add_argument("--out", required=True, help="model directory to write")
+    p.add_argument(
+        "--eval-data",
+        action="append",
+        metavar="FILE",
+        help="extra held-out file reported separately (never trained on)",
+    )
+    _columns(p)
+    p.add_argument("--base-model", help="pretrained BERT-family checkpoint (path or hub id)")
+    p.add_argument(
+        "--size",
+        default="small",
+        choices=("micro", "tiny", "small", "base"),
+        help="encoder size when training from scratch",
+    )
+    p.add_argument("--max-length", type=int, default=160, help="tokens per message")
+    p.add_argument("--truncation", default="head_tail", choices=("head", "tail", "head_tail"))
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--patience", type=int, default=2, help="epochs without improvement")
+    p.add_argument("--validation-fraction", type=float, default=0.1)
+    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--no-quantize", action="store_true", help="serve the FP32 graph")
+    p.add_argument("--no-augment", action="store_true", help="no evasion-style augmentation")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all)")
+    p.add_argument("--review-threshold", type=float, default=0.5)
+    p.add_argument("--block-threshold", type=float, default=0.9)
+    p.add_argument("--name", default="fanzha", help="prefix of the model version")
+    p.set_defaults(handler=cmd_train)
+
+    p = sub.add_parser("evaluate", help="metrics of a model directory on labelled data")
+    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--data", action="append", required=True, metavar="FILE")
+    _columns(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--threads", type=int, default=0)
+    p.set_defaults(handler=cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from fanzha.errors import USER_ERRORS
+
+    try:
+        return int(args.handler(args))
+    except USER_ERRORS as exc:
+        print(f"fanzha {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"fanzha {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""End to end: train -> export -> load without torch -> predict."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from fanzha.modeldir import CHECKSUMMED, load_model_dir
+
+
+def test_tiny_model_dir_is_complete(tiny_model_dir: Path) -> None:
+    model = load_model_dir(tiny_model_dir)
+    assert model.labels == ("normal", "marketing", "rebate_task", "impersonate_authority")
+    card = json.loads((tiny_model_dir / "card.json").read_text(encoding="utf-8"))
+    assert set(card["checksums"]) == set(CHECKSUMMED)
+    assert card["evaluation"]["test"]["model"]["n"] > 0
+    assert "baseline" in card["evaluation"]["test"]
+    assert card["parity"]["int8"]["label_agreement"] >= 0.95
+    assert (tiny_model_dir / "report.html").stat().st_size > 10_000
+    assert not (tiny_model_dir / ".work").exists()
+
+
+def test_tiny_model_learns_its_labels(tiny_model_dir: Path) -> None:
+    card = json.loads((tiny_model_dir / "card.json").read_text(encoding="utf-8"))
+    assert card["evaluation"]["test"]["model"]["macro_f1"] >= 0.9
+
+
+def test_runtime_loads_without_torch(tiny_model_dir: Path) -> None:
+    """A fresh interpreter classifies with the model directory while torch and transformers
+    are made unimportable: the serving path must not need them."""
+    code = f"""
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('torch', 'transformers'):
+            raise ImportError('blocked ' + name)
+sys.meta_path.insert(0, Block())
+from fanzha.classifier import Classifier
+c = Classifier.load({str(tiny_model_dir)!r})
+out = c.classify(['您的验证码是1234，请勿泄露。', '我是公安局民警，你的账户涉嫌洗钱，请转入安全账户'])
+print(out[0].verdict.label, out[1].verdict.label)
+assert not any(m.split('.')[0] in ('torch', 'transformers') for m in sys.modules)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["normal", "impersonate_authority"]

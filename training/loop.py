@@ -1,0 +1,236 @@
+"""The training loop: length-bucketed batches, class-weighted loss, early stopping on
+validation macro-F1, and a checkpoint after every epoch so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from fanzha.tokenizer import Encoded, TextEncoder, length_sorted_batches, pad_batch
+from training.metrics import macro_f1
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    epochs: int = 8
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    patience: int = 2
+    label_smoothing: float = 0.0
+    class_weighting: str = "balanced"  # or "none"
+    seed: int = 13
+    threads: int = 0
+
+
+@dataclass
+class FitResult:
+    best_epoch: int
+    best_val_macro_f1: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def class_weights(y: np.ndarray, n_labels: int, mode: str) -> torch.Tensor | None:
+    """`balanced`: weight each label by n / (k * count), so a rare scam type counts as much
+    as a common one in the loss; labels absent from training get weight 0."""
+    if mode == "none":
+        return None
+    if mode != "balanced":
+        raise ValueError(f"class_weighting must be 'balanced' or 'none', not {mode!r}")
+    counts = np.bincount(y, minlength=n_labels).astype(np.float64)
+    present = counts > 0
+    weights = np.zeros(n_labels)
+    weights[present] = len(y) / (present.sum() * counts[present])
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, sort within pools of 50 batches by length, then shuffle the batches: batches
+    hold similar lengths (little padding) while each epoch still sees a new order."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
+        batches.extend(chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+@torch.inference_mode()
+def predict_logits(
+    model: nn.Module, encoded: Sequence[Encoded], pad_id: int = 0, batch_size: int = 128
+) -> np.ndarray:
+    """Logits in input order (batches sorted by length internally)."""
+    model.eval()
+    out = np.zeros((len(encoded), model.head.out_features), dtype=np.float32)  # type: ignore[union-attr]
+    for idx in length_sorted_batches(encoded, batch_size):
+        ids, mask = pad_batch([encoded[i] for i in idx], pad_id)
+        out[idx] = model(torch.from_numpy(ids), torch.from_numpy(mask)).float().numpy()
+    return out
+
+
+def fit(
+    model: nn.Module,
+    encoder: TextEncoder,
+    train_texts: Sequence[str],
+    train_y: np.ndarray,
+    val_texts: Sequence[str],
+    val_y: np.ndarray,
+    config: LoopConfig,
+    checkpoint_dir: Path,
+    resume: bool = False,
+    augment: Callable[[Sequence[str], int], list[str]] | None = None,
+    fingerprint: str = "",
+) -> FitResult:
+    """Train `model` in place and leave it holding the best validation weights."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    n_labels = int(max(train_y.max(), val_y.max() if len(val_y) else 0)) + 1
+    n_labels = max(n_labels, model.head.out_features)  # type: ignore[union-attr]
+    loss_fn = nn.CrossEntropyLoss(
+        weight=class_weights(train_y, n_labels, config.class_weighting),
+        label_smoothing=config.label_smoothing,
+    )
+    steps_per_epoch = math.ceil(len(train_texts) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    warmup = max(1, int(total_steps * config.warmup_ratio))
+    decay_steps = max(1, total_steps - warmup)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / decay_steps)),
+    )
+    val_encoded = encoder.encode(val_texts)
+    state = _initial_state()
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    last, best = checkpoint_dir / "last.pt", checkpoint_dir / "best.pt"
+    if resume and last.is_file():
+        state = _restore(last, model, optimizer, scheduler, fingerprint)
+        log.info("resumed from %s after epoch %d", last, state["epoch"])
+    elif resume:
+        log.info("no checkpoint in %s: starting from scratch", checkpoint_dir)
+    started = time.perf_counter() - state["seconds"]
+    for epoch in range(state["epoch"] + 1, config.epochs + 1):
+        if state["bad_epochs"] >= config.patience:
+            break
+        # seeding per epoch makes a resumed run take the same path as an uninterrupted one
+        torch.manual_seed(config.seed * 1000 + epoch)
+        rng = random.Random(config.seed * 1000 + epoch)
+        texts = augment(train_texts, epoch) if augment else list(train_texts)
+        encoded = encoder.encode(texts)
+        model.train()
+        batches = length_batches([len(e.ids) for e in encoded], config.batch_size, rng)
+        bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False)
+        running = 0.0
+        for step, idx in enumerate(bar, start=1):
+            ids, mask = pad_batch([encoded[i] for i in idx], encoder.config.pad_id)
+            logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
+            loss = loss_fn(logits, torch.from_numpy(train_y[idx]))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            running += loss.item()
+            if step % 20 == 0:
+                bar.set_postfix(loss=f"{running / step:.4f}")
+        val_pred = (
+            predict_logits(model, val_encoded, encoder.config.pad_id).argmax(axis=1)
+            if len(val_y)
+            else None
+        )
+        score = macro_f1(val_y, val_pred, n_labels) if val_pred is not None else 0.0
+        state["history"].append(
+            {"epoch": epoch, "train_loss": running / max(1, len(batches)), "val_macro_f1": score}
+        )
+        improved = val_pred is None or score > state["best_f1"]
+        if improved:
+            state.update(best_f1=score, best_epoch=epoch, bad_epochs=0)
+            torch.save(model.state_dict(), best)
+        else:
+            state["bad_epochs"] += 1
+        state["epoch"] = epoch
+        state["seconds"] = time.perf_counter() - started
+        _save(last, model, optimizer, scheduler, state, fingerprint)
+        tqdm.write(
+            f"epoch {epoch}: train loss {running / max(1, len(batches)):.4f}, "
+            f"validation macro-F1 {score:.4f}{' (best)' if improved else ''}"
+        )
+    if best.is_file():
+        model.load_state_dict(torch.load(best, weights_only=True))
+    return FitResult(
+        state["best_epoch"], state["best_f1"], state["history"], time.perf_counter() - started
+    )
+
+
+def _initial_state() -> dict[str, Any]:
+    return {
+        "epoch": 0,
+        "best_f1": -1.0,
+        "best_epoch": 0,
+        "bad_epochs": 0,
+        "history": [],
+        "seconds": 0.0,
+    }
+
+
+def _save(
+    path: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    state: dict[str, Any],
+    fingerprint: str,
+) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "state": state,
+            "fingerprint": fingerprint,
+        },
+        tmp,
+    )
+    tmp.replace(path)  # never leave a torn checkpoint behind if killed while saving
+
+
+def _restore(
+    path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, fingerprint: str
+) -> dict[str, Any]:
+    saved = torch.load(path, weights_only=False)
+    if saved.get("fingerprint") != fingerprint:
+        raise RuntimeError(
+            f"{path} was written for different data or settings; resuming would mix two "
+            "runs. Use the same --data and options, or start over without --resume"
+        )
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    return dict(saved["state"])
+
+
+def loop_config_dict(config: LoopConfig) -> dict[str, Any]:
+    return asdict(config)

@@ -1,0 +1,122 @@
+"""Classification metrics in plain numpy, so evaluation needs nothing the runtime lacks.
+
+Beyond accuracy and F1, an anti-fraud centre asks two questions: how many scams get through
+(scam recall) and how many legitimate messages get flagged (false positive rate), at the
+thresholds the service will actually use. And `risk` must mean what it says (calibration).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from fanzha.decision import scam_mask
+from fanzha.modeldir import Thresholds
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
+    """Rows are true labels, columns predicted."""
+    matrix = np.zeros((n, n), dtype=np.int64)
+    np.add.at(matrix, (y_true, y_pred), 1)
+    return matrix
+
+
+def per_label(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    tp = np.diag(matrix).astype(np.float64)
+    predicted = matrix.sum(axis=0)
+    support = matrix.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    return precision, recall, f1, support
+
+
+def expected_calibration_error(
+    probs: np.ndarray, y_true: np.ndarray, bins: int = 15
+) -> tuple[float, list[dict[str, float]]]:
+    """Top-label ECE with equal-width bins, plus the bins for a reliability diagram."""
+    confidence = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == y_true).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    ece = 0.0
+    table = []
+    for lo, hi in itertools.pairwise(edges):
+        inside = (confidence > lo) & (confidence <= hi)
+        if not inside.any():
+            continue
+        conf, acc, weight = confidence[inside].mean(), correct[inside].mean(), inside.mean()
+        ece += weight * abs(conf - acc)
+        table.append(
+            {
+                "lo": float(lo),
+                "hi": float(hi),
+                "confidence": float(conf),
+                "accuracy": float(acc),
+                "count": int(inside.sum()),
+            }
+        )
+    return float(ece), table
+
+
+def scam_detection(
+    probs: np.ndarray, y_true: np.ndarray, labels: Sequence[str], thresholds: Thresholds
+) -> dict[str, dict[str, float]]:
+    """Scam-vs-not recall and false positive rate for each way the service flags a message."""
+    scam = scam_mask(labels)
+    is_scam_true = scam[y_true]
+    risk = probs[:, scam].sum(axis=1)
+    flagged = {
+        "label": scam[probs.argmax(axis=1)],
+        f"review (risk>={thresholds.review:g})": risk >= thresholds.review,
+        f"block (risk>={thresholds.block:g})": risk >= thresholds.block,
+    }
+    n_scam, n_ok = int(is_scam_true.sum()), int((~is_scam_true).sum())
+    out = {}
+    for name, flag in flagged.items():
+        out[name] = {
+            "scam_recall": float((flag & is_scam_true).sum() / n_scam) if n_scam else float("nan"),
+            "false_positive_rate": float((flag & ~is_scam_true).sum() / n_ok)
+            if n_ok
+            else float("nan"),
+        }
+    return out
+
+
+def classification_report(
+    probs: np.ndarray, y_true: np.ndarray, labels: Sequence[str], thresholds: Thresholds
+) -> dict[str, Any]:
+    """Every figure we report for one model on one data set, JSON-ready."""
+    y_pred = probs.argmax(axis=1)
+    matrix = confusion(y_true, y_pred, len(labels))
+    precision, recall, f1, support = per_label(matrix)
+    present = support > 0
+    ece, reliability = expected_calibration_error(probs, y_true)
+    return {
+        "n": len(y_true),
+        "accuracy": float((y_pred == y_true).mean()) if len(y_true) else float("nan"),
+        "macro_f1": float(f1[present].mean()) if present.any() else float("nan"),
+        "weighted_f1": float((f1 * support).sum() / support.sum()) if support.sum() else 0.0,
+        "per_label": {
+            label: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+            for i, label in enumerate(labels)
+        },
+        "confusion_matrix": matrix.tolist(),
+        "scam_detection": scam_detection(probs, y_true, labels, thresholds),
+        "ece": ece,
+        "reliability": reliability,
+    }
+
+
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> float:
+    _, _, f1, support = per_label(confusion(y_true, y_pred, n))
+    present = support > 0
+    return float(f1[present].mean()) if present.any() else 0.0

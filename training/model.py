@@ -1,0 +1,89 @@
+"""The network: a BERT-family encoder with a classification head over its tokens.
+
+From scratch (the default) a small BERT over the character vocabulary; with `--base-model`
+any pretrained BERT-family checkpoint and its own tokenizer. Either way the exported graph
+is this module, so `input_ids, attention_mask -> logits` is the one interface ONNX sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class EncoderSize:
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+
+
+# Sizes compared in the README (accuracy against messages/s); `small` is the default.
+SIZES: dict[str, EncoderSize] = {
+    "micro": EncoderSize(hidden=32, layers=1, heads=2, intermediate=64),  # tests, smoke runs
+    "tiny": EncoderSize(hidden=128, layers=2, heads=2, intermediate=512),
+    "small": EncoderSize(hidden=192, layers=3, heads=3, intermediate=768),
+    "base": EncoderSize(hidden=256, layers=4, heads=4, intermediate=1024),
+}
+
+
+class SequenceClassifier(nn.Module):
+    """Encoder, then masked mean pooling, dropout and a linear layer.
+
+    Mean pooling rather than the [CLS] pooler: a model trained from scratch on tens of
+    thousands of messages learns a usable average far sooner than a [CLS] summary.
+    """
+
+    def __init__(self, encoder: nn.Module, hidden: int, num_labels: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, num_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
+
+
+def build_scratch_model(
+    vocab_size: int, num_labels: int, size: str, max_length: int
+) -> tuple[SequenceClassifier, dict[str, object]]:
+    from transformers import BertConfig, BertModel
+
+    if size not in SIZES:
+        raise ValueError(f"unknown model size {size!r}; choose one of {', '.join(SIZES)}")
+    s = SIZES[size]
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=s.hidden,
+        num_hidden_layers=s.layers,
+        num_attention_heads=s.heads,
+        intermediate_size=s.intermediate,
+        max_position_embeddings=max_length,
+        type_vocab_size=1,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+        pad_token_id=0,
+    )
+    encoder = BertModel(config, add_pooling_layer=False)
+    return SequenceClassifier(encoder, s.hidden, num_labels), {"size": size, **asdict(s)}
+
+
+def load_base_model(base_model: str, num_labels: int) -> tuple[SequenceClassifier, object]:
+    """A pretrained encoder and its tokenizer, from a local path or a hub id."""
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    if not getattr(tokenizer, "is_fast", False):
+        raise ValueError(
+            f"{base_model} has no fast tokenizer (tokenizer.json); fanzha serves with the "
+            "`tokenizers` library and needs one"
+        )
+    encoder = AutoModel.from_pretrained(base_model, add_pooling_layer=False)
+    hidden = int(encoder.config.hidden_size)
+    return SequenceClassifier(encoder, hidden, num_labels), tokenizer

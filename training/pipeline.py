@@ -1,0 +1,348 @@
+"""`fanzha train`: labelled files in, a ready-to-serve model directory out.
+
+Stages, each in its own module: data (load, validate, split) -> model (build) -> loop (fit)
+-> calibrate (temperature) -> export (ONNX, INT8, parity) -> evaluate the exported graph
+through the serving Classifier, beside the TF-IDF baseline -> card and report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fanzha import __version__
+from fanzha.classifier import Classifier
+from fanzha.modeldir import (
+    CARD_FILE,
+    CONFIG_FILE,
+    LABELS_FILE,
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    RuntimeConfig,
+    Thresholds,
+    checksums,
+    sha256_file,
+    write_json,
+)
+from fanzha.normalize import NORMALIZER_VERSION
+from fanzha.taxonomy import SLUGS
+from fanzha.tokenizer import EncodingConfig, TextEncoder, build_char_tokenizer, build_char_vocab
+from training.data import DataError, Labelled, Split, load_labelled, stratified_split
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    data: Sequence[str]
+    out: str
+    eval_data: Sequence[str] = ()
+    text_column: str = "text"
+    label_column: str = "label"
+    base_model: str | None = None
+    size: str = "small"
+    max_length: int = 160
+    truncation: str = "head_tail"
+    epochs: int = 8
+    batch_size: int = 32
+    learning_rate: float | None = None  # 1e-3 from scratch, 5e-5 for a pretrained encoder
+    patience: int = 2
+    validation_fraction: float = 0.1
+    test_fraction: float = 0.1
+    seed: int = 13
+    quantize: bool = True
+    augment: bool = True
+    resume: bool = False
+    threads: int = 0
+    review_threshold: float = 0.5
+    block_threshold: float = 0.9
+    name: str = "fanzha"
+
+
+@dataclass
+class Prepared:
+    data: Labelled
+    split: Split
+    eval_sets: dict[str, Labelled]
+    labels: list[str]
+
+    def y(self, part: Labelled) -> np.ndarray:
+        index = {label: i for i, label in enumerate(self.labels)}
+        return np.array([index[label] for label in part.labels], dtype=np.int64)
+
+
+def prepare_data(options: TrainOptions) -> Prepared:
+    data = load_labelled(options.data, options.text_column, options.label_column)
+    eval_sets = {
+        Path(p).stem: load_labelled([p], options.text_column, options.label_column)
+        for p in options.eval_data
+    }
+    split = stratified_split(data, options.validation_fraction, options.test_fraction, options.seed)
+    present = set(split.train.labels)
+    labels = [slug for slug in SLUGS if slug in present]
+    if len(labels) < 2:
+        raise DataError(f"training needs at least two labels; the data holds only {labels}")
+    for name, part in [("validation", split.validation), ("test", split.test), *eval_sets.items()]:
+        unknown = sorted(set(part.labels) - present)
+        if unknown:
+            raise DataError(
+                f"{name} data has label(s) {unknown} that the training data does not; "
+                "add training examples for them or remove them from the evaluation data"
+            )
+    log.info(
+        "data: %d train, %d validation, %d test",
+        len(split.train),
+        len(split.validation),
+        len(split.test),
+    )
+    return Prepared(data, split, eval_sets, labels)
+
+
+def build_model(
+    options: TrainOptions, train: Labelled, n_labels: int
+) -> tuple[Any, TextEncoder, dict[str, Any]]:
+    """The network, its text encoder and a description for the card."""
+    from training.model import build_scratch_model, load_base_model
+
+    if options.base_model:
+        model, hf_tokenizer = load_base_model(options.base_model, n_labels)
+        cfg = model.encoder.config
+        encoding = EncodingConfig(
+            max_length=min(options.max_length, int(cfg.max_position_embeddings)),
+            truncation=options.truncation,
+            cls_id=int(hf_tokenizer.cls_token_id),
+            sep_id=int(hf_tokenizer.sep_token_id),
+            pad_id=int(hf_tokenizer.pad_token_id or 0),
+        )
+        encoder = TextEncoder(hf_tokenizer.backend_tokenizer, encoding)
+        arch = {
+            "base_model": options.base_model,
+            "hidden": int(cfg.hidden_size),
+            "layers": int(cfg.num_hidden_layers),
+            "heads": int(cfg.num_attention_heads),
+        }
+        return model, encoder, arch
+    vocab = build_char_vocab(train.texts)
+    encoding = EncodingConfig(max_length=options.max_length, truncation=options.truncation)
+    encoder = TextEncoder(build_char_tokenizer(vocab), encoding)
+    model, arch = build_scratch_model(len(vocab), n_labels, options.size, options.max_length)
+    return model, encoder, arch
+
+
+def run_training(options: TrainOptions) -> Path:
+    """Train, calibrate, export and evaluate; returns the model directory."""
+    import torch
+
+    from training.baseline import fit_baseline
+    from training.calibrate import fit_temperature
+    from training.export import export_model, parity
+    from training.loop import LoopConfig, fit, predict_logits
+    from training.report import write_report
+
+    started = time.perf_counter()
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / ".work"
+    prep = prepare_data(options)
+    split = prep.split
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    torch.manual_seed(options.seed)
+    model, encoder, arch = build_model(options, split.train, len(prep.labels))
+    loop_config = LoopConfig(
+        epochs=options.epochs,
+        batch_size=options.batch_size,
+        learning_rate=options.learning_rate or (5e-5 if options.base_model else 1e-3),
+        patience=options.patience,
+        seed=options.seed,
+        threads=options.threads,
+    )
+    augment = None
+    if options.augment:
+        from training.augment import make_augmenter
+
+        augment = make_augmenter(options.seed)
+    result = fit(
+        model,
+        encoder,
+        split.train.texts,
+        prep.y(split.train),
+        split.validation.texts,
+        prep.y(split.validation),
+        loop_config,
+        work,
+        resume=options.resume,
+        augment=augment,
+        fingerprint=run_fingerprint(options),
+    )
+    pad = encoder.config.pad_id
+    # calibration on validation, never on a set we report
+    val_logits = predict_logits(model, encoder.encode(split.validation.texts), pad)
+    temperature = fit_temperature(val_logits, prep.y(split.validation)) if len(val_logits) else 1.0
+
+    model.eval()
+    _use_eager_attention(model)
+    graphs = export_model(
+        model, out, encoder.vocab_size, int(arch["heads"]), int(arch["hidden"]), options.quantize
+    )
+    reported = [split.test, *prep.eval_sets.values()]
+    parity_inputs = encoder.encode([t for part in reported for t in part.texts][:3000])
+    parities = {"fp32": parity(model, graphs.fp32, parity_inputs, temperature, pad)}
+    if graphs.int8:
+        parities["int8"] = parity(model, graphs.int8, parity_inputs, temperature, pad)
+    (graphs.int8 or graphs.fp32).replace(out / MODEL_FILE)
+    graphs.fp32.unlink(missing_ok=True)
+
+    version = write_runtime_files(out, options, encoder, prep.labels, temperature)
+    baseline = fit_baseline(split.train.texts, prep.y(split.train), len(prep.labels), options.seed)
+    evaluation = evaluate_sets(out, prep, baseline, options.threads)
+    card = {
+        "model_version": version,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "architecture": {
+            **arch,
+            "vocab_size": encoder.vocab_size,
+            "fused_attention": graphs.fused,
+            "precision": "int8" if graphs.int8 else "fp32",
+            "model_bytes": (out / MODEL_FILE).stat().st_size,
+        },
+        "training": {
+            "options": asdict(options),
+            "loop": asdict(loop_config),
+            "best_epoch": result.best_epoch,
+            "best_validation_macro_f1": result.best_val_macro_f1,
+            "history": result.history,
+            "train_seconds": round(result.seconds, 1),
+            "total_seconds": round(time.perf_counter() - started, 1),
+            "temperature": temperature,
+        },
+        "data": data_summary(options, prep, encoder),
+        "evaluation": evaluation,
+        "baseline": {
+            "kind": "character 1-3-gram TF-IDF + logistic regression, same split and normaliser",
+            "fit_seconds": round(baseline.fit_seconds, 1),
+        },
+        "parity": parities,
+        "versions": versions(),
+        "checksums": checksums(out),
+    }
+    write_json(out / CARD_FILE, card)
+    write_report(out, card, prep.labels)
+    shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def write_runtime_files(
+    out: Path, options: TrainOptions, encoder: TextEncoder, labels: list[str], temperature: float
+) -> str:
+    """Tokenizer, labels and runtime config beside the graph, plus a card holding only the
+    checksums, so the directory loads (and is evaluated) exactly as `serve` will load it."""
+    encoder.tokenizer.save(str(out / TOKENIZER_FILE))
+    write_json(out / LABELS_FILE, labels)
+    version = f"{options.name}-{datetime.now(UTC):%Y%m%d}-{sha256_file(out / MODEL_FILE)[:12]}"
+    config = RuntimeConfig(
+        model_version=version,
+        encoding=encoder.config,
+        temperature=round(temperature, 6),
+        thresholds=Thresholds(options.review_threshold, options.block_threshold),
+        base_model=options.base_model,
+    )
+    write_json(out / CONFIG_FILE, config.to_dict())
+    write_json(out / CARD_FILE, {"model_version": version, "checksums": checksums(out)})
+    return version
+
+
+def evaluate_sets(out: Path, prep: Prepared, baseline: Any, threads: int) -> dict[str, Any]:
+    """Served graph and baseline on the held-out test split and every evaluation file."""
+    from training.evaluate import evaluate_part
+    from training.metrics import classification_report
+
+    classifier = Classifier.load(out, threads=threads)
+    results = {}
+    for name, part in [("test", prep.split.test), *prep.eval_sets.items()]:
+        if not len(part):
+            continue
+        results[name] = {
+            "model": evaluate_part(classifier, part, name),
+            "baseline": classification_report(
+                baseline.predict_proba(part.texts),
+                prep.y(part),
+                prep.labels,
+                classifier.thresholds,
+            ),
+        }
+    return results
+
+
+def data_summary(options: TrainOptions, prep: Prepared, encoder: TextEncoder) -> dict[str, Any]:
+    lengths = np.array([len(t) for t in prep.data.texts])
+    return {
+        "files": file_summary(options.data),
+        "eval_files": file_summary(options.eval_data),
+        "rows": len(prep.data),
+        "distinct_texts": len(set(prep.data.texts)),
+        "splits": {
+            "train": prep.split.train.label_counts(),
+            "validation": prep.split.validation.label_counts(),
+            "test": prep.split.test.label_counts(),
+            **{name: part.label_counts() for name, part in prep.eval_sets.items()},
+        },
+        "text_length": {
+            "mean": float(lengths.mean()),
+            "p50": float(np.percentile(lengths, 50)),
+            "p90": float(np.percentile(lengths, 90)),
+            "max": int(lengths.max()),
+        },
+        "truncated_share": float(np.mean([e.truncated for e in encoder.encode(prep.data.texts)])),
+    }
+
+
+def file_summary(paths: Sequence[str]) -> list[dict[str, Any]]:
+    return [{"file": Path(p).name, "sha256": sha256_file(Path(p))} for p in paths]
+
+
+def run_fingerprint(options: TrainOptions) -> str:
+    """Identifies a run for resuming: the same files (by content) and the same settings."""
+    settings = {k: v for k, v in asdict(options).items() if k not in ("resume", "out", "threads")}
+    payload = json.dumps(
+        {"settings": settings, "files": file_summary(options.data)}, sort_keys=True
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _use_eager_attention(model: Any) -> None:
+    """Export the explicit attention so ONNX Runtime can fuse it into one kernel."""
+    config = getattr(model.encoder, "config", None)
+    if config is not None and hasattr(config, "_attn_implementation"):
+        config._attn_implementation = "eager"
+
+
+def versions() -> dict[str, str]:
+    import onnx
+    import onnxruntime
+    import tokenizers
+    import torch
+    import transformers
+
+    return {
+        "fanzha": __version__,
+        "normalizer": NORMALIZER_VERSION,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "tokenizers": tokenizers.__version__,
+        "numpy": np.__version__,
+    }
