@@ -23,7 +23,6 @@ def _columns(parser: argparse.ArgumentParser, label: bool = True) -> None:
 
 def cmd_corpus(args: argparse.Namespace) -> int:
     from training.corpus.generate import corpus_fingerprint, generate_corpus
-
     from training.data import write_records
 
     records = generate_corpus(per_label=args.per_label, seed=args.seed)
@@ -83,6 +82,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for name, report in results["sets"].items():
             print(format_report(name, report))
     return 0
+
+
+# Subcommands with their own parser in their own package: `fanzha serve ...` hands everything
+# after the subcommand to that package's `main(argv)`, so its flags live beside its code.
+DELEGATED = {
+    "serve": ("service.cli", "run the HTTP classification service"),
+    "score": ("scoring.cli", "score an archive (CSV/JSONL/Parquet) with a model directory"),
+}
+
+
+def run_delegated(command: str, argv: Sequence[str]) -> int:
+    import importlib
+
+    module = importlib.import_module(DELEGATED[command][0])
+    return int(module.main(list(argv), prog=f"fanzha {command}"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,10 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--threads", type=int, default=0)
     p.set_defaults(handler=cmd_evaluate)
+
+    for name, (_, help_text) in DELEGATED.items():
+        sub.add_parser(name, help=help_text + f" (see: fanzha {name} --help)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        return run_delegated(argv[0], argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

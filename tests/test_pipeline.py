@@ -39,7 +39,7 @@ class Block:
 sys.meta_path.insert(0, Block())
 from fanzha.classifier import Classifier
 c = Classifier.load({str(tiny_model_dir)!r})
-out = c.classify(['您的验证码是1234，请勿泄露。', '我是公安局民警，你的账户涉嫌洗钱，请转入安全账户'])
+out = c.classify(['您的验证码是1234，请勿泄露。', '我是公安局民警，你涉嫌洗钱，请转入安全账户'])
 print(out[0].verdict.label, out[1].verdict.label)
 assert not any(m.split('.')[0] in ('torch', 'transformers') for m in sys.modules)
 """
