@@ -38,20 +38,17 @@ def gb2312_chars() -> list[str]:
 def build_char_vocab(texts: Iterable[str] = (), min_count: int = 2) -> list[str]:
     """Specials, then ASCII and GB2312, then characters seen at least `min_count` times.
 
-    Only characters the normaliser leaves unchanged are kept: anything else can never
-    reach the tokenizer, so its id would be dead weight.
+    Every character is taken in its normalised form (full-width ￥ becomes ¥, Ａ becomes a):
+    the tokenizer only ever sees normalised text, so other forms would be dead ids.
     """
     base = [chr(c) for c in range(0x21, 0x7F)] + gb2312_chars()
     counts = Counter(ch for text in texts for ch in normalize_text(text) if not ch.isspace())
-    seen = [
-        ch for ch, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= min_count
-    ]
+    by_count = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    seen = [ch for ch, n in by_count if n >= min_count]
     vocab: list[str] = list(SPECIAL_TOKENS)
     known = set(vocab)
-    for ch in base + seen:
+    for ch in [c for raw in base for c in normalize_text(raw)] + seen:
         if ch in known or ch.isspace() or unicodedata.category(ch).startswith("C"):
-            continue
-        if normalize_text(ch) != ch:
             continue
         known.add(ch)
         vocab.append(ch)

@@ -69,7 +69,8 @@ def read_table(path: Path, columns: Sequence[str]) -> dict[str, list[object]]:
         kwargs["sep"] = "\t"
     if builder == "csv":
         # keep every value as written: "0" must stay a label, ids must keep leading zeros
-        kwargs["dtype"] = str
+        header = _csv_header(path, str(kwargs.get("sep", ",")))
+        kwargs["features"] = datasets.Features({c: datasets.Value("string") for c in header})
         kwargs["keep_default_na"] = False
     datasets.disable_progress_bars()
     try:
@@ -87,6 +88,18 @@ def read_table(path: Path, columns: Sequence[str]) -> dict[str, list[object]]:
             f"{table.column_names}. Name the right ones with --text-column / --label-column"
         )
     return {c: table[c] for c in columns}
+
+
+def _csv_header(path: Path, sep: str) -> list[str]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        try:
+            return next(csv.reader(fh, delimiter=sep))
+        except StopIteration:
+            raise DataError(f"{path}: the file is empty; it needs a header row") from None
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}: not UTF-8 text ({exc}); re-save it as UTF-8") from exc
 
 
 def load_labelled(

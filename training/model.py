@@ -8,9 +8,12 @@ is this module, so `input_ids, attention_mask -> logits` is the one interface ON
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
+
+from fanzha.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -74,16 +77,36 @@ def build_scratch_model(
     return SequenceClassifier(encoder, s.hidden, num_labels), {"size": size, **asdict(s)}
 
 
+class BaseModelError(UserError):
+    """A --base-model that cannot be loaded; the message says what to pass instead."""
+
+
 def load_base_model(base_model: str, num_labels: int) -> tuple[SequenceClassifier, object]:
-    """A pretrained encoder and its tokenizer, from a local path or a hub id."""
+    """A pretrained encoder and its tokenizer, from a local directory or a hub id."""
     from transformers import AutoModel, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    local = Path(base_model).expanduser()
+    looks_local = base_model.startswith((".", "/", "~")) or local.exists()
+    if looks_local and not (local / "config.json").is_file():
+        raise BaseModelError(
+            f"--base-model {base_model}: no config.json there; pass a directory written by "
+            "save_pretrained (config.json, weights, tokenizer files) or a hub id"
+        )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(base_model)
+        try:
+            encoder = AutoModel.from_pretrained(base_model, add_pooling_layer=False)
+        except TypeError:  # architectures without a pooler take no such argument
+            encoder = AutoModel.from_pretrained(base_model)
+    except OSError as exc:
+        raise BaseModelError(
+            f"--base-model {base_model} could not be loaded ({exc}). Pass a local directory "
+            "holding a BERT-family checkpoint, or a hub id on a machine with hub access"
+        ) from exc
     if not getattr(tokenizer, "is_fast", False):
-        raise ValueError(
+        raise BaseModelError(
             f"{base_model} has no fast tokenizer (tokenizer.json); fanzha serves with the "
             "`tokenizers` library and needs one"
         )
-    encoder = AutoModel.from_pretrained(base_model, add_pooling_layer=False)
     hidden = int(encoder.config.hidden_size)
     return SequenceClassifier(encoder, hidden, num_labels), tokenizer
