@@ -38,8 +38,9 @@ def gb2312_chars() -> list[str]:
 def build_char_vocab(texts: Iterable[str] = (), min_count: int = 2) -> list[str]:
     """Specials, then ASCII and GB2312, then characters seen at least `min_count` times.
 
-    Every character is taken in its normalised form (full-width ￥ becomes ¥, Ａ becomes a):
-    the tokenizer only ever sees normalised text, so other forms would be dead ids.
+    Each GB2312 character is taken both as it is and in its normalised form (full-width ￥
+    becomes ¥): the tokenizer only sees normalised text, which mostly holds the normalised
+    forms, but keeps some raw ones inside phrases (乾坤, 哪吒).
     """
     base = [chr(c) for c in range(0x21, 0x7F)] + gb2312_chars()
     counts = Counter(ch for text in texts for ch in normalize_text(text) if not ch.isspace())
@@ -47,7 +48,7 @@ def build_char_vocab(texts: Iterable[str] = (), min_count: int = 2) -> list[str]
     seen = [ch for ch, n in by_count if n >= min_count]
     vocab: list[str] = list(SPECIAL_TOKENS)
     known = set(vocab)
-    for ch in [c for raw in base for c in normalize_text(raw)] + seen:
+    for ch in [c for raw in base for c in raw + normalize_text(raw)] + seen:
         if ch in known or ch.isspace() or unicodedata.category(ch).startswith("C"):
             continue
         known.add(ch)
