@@ -73,14 +73,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate_model_dir, format_report
 
     results = evaluate_model_dir(
-        args.model, args.data, args.text_column, args.label_column, args.threads
+        args.model,
+        args.data,
+        args.text_column,
+        args.label_column,
+        args.threads,
+        adversarial=args.adversarial,
     )
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
-    else:
-        print(f"model {results['model_version']}")
-        for name, report in results["sets"].items():
-            print(format_report(name, report))
+        return 0
+    print(f"model {results['model_version']}")
+    for name, report in results["sets"].items():
+        print(format_report(name, report))
+    if args.adversarial:
+        from training.adversarial import format_adversarial
+
+        for report in results["adversarial"].values():
+            print(format_adversarial(report))
     return 0
 
 
@@ -158,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", action="append", required=True, metavar="FILE")
     _columns(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--adversarial", action="store_true", help="also score evasion-disguised copies")
     p.add_argument("--threads", type=int, default=0)
     p.set_defaults(handler=cmd_evaluate)
 

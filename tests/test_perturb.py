@@ -164,3 +164,21 @@ def test_perturbations_use_the_tricks_they_name() -> None:
     assert any(unicodedata.category(c) == "So" for c in perturb(text, "emoji", rng))
     assert "hxxp" in perturb(text, "link", rng) or "h**p" in perturb(text, "link", rng)
     assert perturb("请转账", "traditional", rng) == "請轉賬"
+
+
+def test_keyword_disguises_are_left_for_the_model() -> None:
+    """The `keyword` trick is the one the normaliser must not undo (菠菜 is also a vegetable):
+    the model has to learn it, so training augments with it."""
+    from training.keywords import KEYWORD_VARIANTS
+    from training.perturb import MODEL_PERTURBATIONS, applicable
+
+    assert MODEL_PERTURBATIONS == ("keyword",)
+    for keyword, spellings in KEYWORD_VARIANTS.items():
+        for spelling in spellings:
+            assert normalize_text(spelling) != normalize_text(keyword), spelling
+    text = "兼职刷单，日结佣金，先垫付保证金"
+    assert applicable(text, "keyword")
+    out = perturb(text, "keyword", random.Random(3))
+    assert out != text and normalize_text(out) != normalize_text(text)
+    assert not applicable("明天一起吃饭", "keyword")
+    assert perturb("明天一起吃饭", "keyword", random.Random(3)) == "明天一起吃饭"

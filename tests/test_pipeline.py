@@ -48,3 +48,24 @@ assert not any(m.split('.')[0] in ('torch', 'transformers') for m in sys.modules
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["normal", "impersonate_authority"]
+
+
+def test_pytorch_weights_reload_to_the_same_predictions(tiny_model_dir: Path) -> None:
+    """The saved PyTorch weights are the exported model: same logits as the FP32 math."""
+    import numpy as np
+    import torch
+
+    from fanzha.classifier import Classifier
+    from fanzha.tokenizer import pad_batch
+    from training.model import load_trained
+
+    classifier = Classifier.load(tiny_model_dir)
+    model = load_trained(tiny_model_dir / "pytorch")
+    texts = ["您的验证码是1234，请勿泄露。", "【优品】会员日5折，回T退订。", "兼职刷单日结300"]
+    encoded = classifier.encoder.encode(texts)
+    ids, mask = (torch.from_numpy(a) for a in pad_batch(encoded))
+    with torch.inference_mode():
+        torch_logits = model(ids, mask).numpy()
+    onnx_logits = classifier.logits_in_order(encoded)
+    assert (torch_logits.argmax(1) == onnx_logits.argmax(1)).all()
+    assert np.abs(torch_logits - onnx_logits).max() < 0.2  # INT8 graph vs FP32 weights

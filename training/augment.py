@@ -1,8 +1,10 @@
-"""Perturbation-based augmentation: the model learns the disguised forms scammers use, not
-only the normaliser's canonical text.
+"""Augmentation with the disguises the model itself must learn.
 
-Each epoch a fresh, seeded share of the training messages is rewritten by one of the
-evasion tricks in `training.perturb`; labels are unchanged because the tricks are.
+Each epoch a fresh, seeded share of the training messages has its scheme keywords disguised
+(菠菜 for 博彩, jz for 兼职, see training/keywords.py). The other evasion tricks (spacing,
+variants, full-width, zero-width, emoji, numerals, links, traditional script) are undone by
+the normaliser before the model sees any text, so augmenting with them would train on
+identical inputs; the adversarial report measures both kinds.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-from training.perturb import PERTURBATIONS, perturb
+from training.perturb import MODEL_PERTURBATIONS, perturb
 
 DEFAULT_SHARE = 0.3
 
@@ -20,12 +22,9 @@ def make_augmenter(
 ) -> Callable[[Sequence[str], int], list[str]]:
     def augment(texts: Sequence[str], epoch: int) -> list[str]:
         rng = random.Random(seed * 7919 + epoch)
-        out = []
-        for text in texts:
-            if rng.random() < share:
-                out.append(perturb(text, rng.choice(PERTURBATIONS), rng))
-            else:
-                out.append(text)
-        return out
+        return [
+            perturb(text, rng.choice(MODEL_PERTURBATIONS), rng) if rng.random() < share else text
+            for text in texts
+        ]
 
     return augment

@@ -48,12 +48,20 @@ def evaluate_model_dir(
     text_column: str = "text",
     label_column: str = "label",
     threads: int = 0,
+    adversarial: bool = False,
 ) -> dict[str, Any]:
     classifier = Classifier.load(model, threads=threads)
     results: dict[str, Any] = {"model_version": classifier.version, "sets": {}}
+    if adversarial:
+        results["adversarial"] = {}
     for path in data:
         part = load_labelled([path], text_column, label_column)
-        results["sets"][Path(path).name] = evaluate_part(classifier, part, str(path))
+        name = Path(path).name
+        results["sets"][name] = evaluate_part(classifier, part, str(path))
+        if adversarial:
+            from training.adversarial import adversarial_report
+
+            results["adversarial"][name] = adversarial_report(classifier, part, name)
     return results
 
 

@@ -7,6 +7,7 @@ is this module, so `input_ids, attention_mask -> logits` is the one interface ON
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -110,3 +111,35 @@ def load_base_model(base_model: str, num_labels: int) -> tuple[SequenceClassifie
         )
     hidden = int(encoder.config.hidden_size)
     return SequenceClassifier(encoder, hidden, num_labels), tokenizer
+
+
+PYTORCH_DIR = "pytorch"
+
+
+def save_trained(model: SequenceClassifier, directory: Path) -> None:
+    """The PyTorch weights beside the ONNX graph: for the PyTorch side of benchmarks and for
+    warm-starting a retrain. The runtime never reads them."""
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    model.encoder.config.save_pretrained(directory)  # type: ignore[union-attr]
+    head = {"hidden": model.head.in_features, "num_labels": model.head.out_features}
+    (directory / "head.json").write_text(json.dumps(head), encoding="utf-8")
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(directory / "model.safetensors"))
+
+
+def load_trained(directory: Path) -> SequenceClassifier:
+    """Rebuild the trained network from `save_trained` output, without any download."""
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModel
+
+    config = AutoConfig.from_pretrained(directory)
+    try:
+        encoder = AutoModel.from_config(config, add_pooling_layer=False)
+    except TypeError:
+        encoder = AutoModel.from_config(config)
+    head = json.loads((directory / "head.json").read_text(encoding="utf-8"))
+    model = SequenceClassifier(encoder, head["hidden"], head["num_labels"])
+    model.load_state_dict(load_file(str(directory / "model.safetensors")))
+    return model.eval()

@@ -19,7 +19,9 @@ from functools import cache
 import opencc
 
 from fanzha import variants as V
+from training.keywords import disguise_keywords, has_keywords
 
+# Tricks the normaliser undoes (so the model never sees them) ...
 PERTURBATIONS: tuple[str, ...] = (
     "space_split",
     "homophone",
@@ -31,6 +33,9 @@ PERTURBATIONS: tuple[str, ...] = (
     "traditional",
     "combined",
 )
+# ... and tricks it deliberately leaves to the model (see training/keywords.py).
+MODEL_PERTURBATIONS: tuple[str, ...] = ("keyword",)
+ADVERSARIAL_KINDS: tuple[str, ...] = PERTURBATIONS + MODEL_PERTURBATIONS
 
 # The order `combined` applies tricks in: script conversion needs clean text, and invisible
 # characters go last so they do not break the targets the other tricks look for.
@@ -333,6 +338,7 @@ _TRICKS: dict[str, Callable[[str, random.Random], str]] = {
     "numerals": _numerals,
     "link": _link,
     "traditional": _traditional,
+    "keyword": disguise_keywords,
 }
 
 
@@ -355,7 +361,9 @@ def applicable(text: str, kind: str) -> bool:
         return bool(_link_spans(text, probe))
     if kind == "traditional":
         return _traditional(text, probe) != text
-    raise ValueError(f"unknown perturbation {kind!r}; expected one of {PERTURBATIONS}")
+    if kind == "keyword":
+        return has_keywords(text)
+    raise ValueError(f"unknown perturbation {kind!r}; expected one of {ADVERSARIAL_KINDS}")
 
 
 def perturb(text: str, kind: str, rng: random.Random) -> str:
@@ -369,7 +377,7 @@ def perturb(text: str, kind: str, rng: random.Random) -> str:
                 text = _TRICKS[k](text, rng)
         return text
     if kind not in _TRICKS:
-        raise ValueError(f"unknown perturbation {kind!r}; expected one of {PERTURBATIONS}")
+        raise ValueError(f"unknown perturbation {kind!r}; expected one of {ADVERSARIAL_KINDS}")
     return _TRICKS[kind](text, rng)
 
 

@@ -148,6 +148,7 @@ def run_training(options: TrainOptions) -> Path:
     from training.calibrate import fit_temperature
     from training.export import export_model, parity
     from training.loop import LoopConfig, fit, predict_logits
+    from training.model import PYTORCH_DIR, save_trained
     from training.report import write_report
 
     started = time.perf_counter()
@@ -204,9 +205,11 @@ def run_training(options: TrainOptions) -> Path:
     (graphs.int8 or graphs.fp32).replace(out / MODEL_FILE)
     graphs.fp32.unlink(missing_ok=True)
 
+    save_trained(model, out / PYTORCH_DIR)
     version = write_runtime_files(out, options, encoder, prep.labels, temperature)
     baseline = fit_baseline(split.train.texts, prep.y(split.train), len(prep.labels), options.seed)
     evaluation = evaluate_sets(out, prep, baseline, options.threads)
+    adversarial = adversarial_sets(out, prep, options.threads)
     card = {
         "model_version": version,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -229,6 +232,8 @@ def run_training(options: TrainOptions) -> Path:
         },
         "data": data_summary(options, prep, encoder),
         "evaluation": evaluation,
+        "adversarial": adversarial,
+        "augmentation": {"enabled": options.augment, "kinds": ["keyword"], "share": 0.3},
         "baseline": {
             "kind": "character 1-3-gram TF-IDF + logistic regression, same split and normaliser",
             "fit_seconds": round(baseline.fit_seconds, 1),
@@ -283,6 +288,15 @@ def evaluate_sets(out: Path, prep: Prepared, baseline: Any, threads: int) -> dic
             ),
         }
     return results
+
+
+def adversarial_sets(out: Path, prep: Prepared, threads: int) -> dict[str, Any]:
+    """Evasion robustness on the evaluation files (the test split when there are none)."""
+    from training.adversarial import adversarial_report
+
+    classifier = Classifier.load(out, threads=threads)
+    sets = prep.eval_sets or {"test": prep.split.test}
+    return {name: adversarial_report(classifier, part, name) for name, part in sets.items()}
 
 
 def data_summary(options: TrainOptions, prep: Prepared, encoder: TextEncoder) -> dict[str, Any]:

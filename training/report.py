@@ -94,6 +94,70 @@ def history_plot(history: list[dict[str, float]]) -> str:
     return _png(fig)
 
 
+def adversarial_plot(report: dict[str, Any]) -> str:
+    import matplotlib.pyplot as plt
+
+    kinds = list(report["perturbations"])
+    x = np.arange(len(kinds))
+    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(kinds) + 2), 3.4))
+    for offset, key, name in (
+        (-0.2, "delta_macro_f1", "Δ macro-F1"),
+        (0.2, "delta_scam_recall", "Δ scam recall"),
+    ):
+        ax.bar(x + offset, [report["perturbations"][k][key] * 100 for k in kinds], 0.4, label=name)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(x, kinds, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("points vs clean")
+    ax.set_title(f"{report['set']}: evasion robustness")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def _adversarial_section(reports: dict[str, Any]) -> str:
+    parts = ["<h2>evasion robustness (adversarial copies)</h2>"]
+    for report in reports.values():
+        clean = report["clean"]
+        rows = [
+            [
+                "clean",
+                "",
+                f"{clean['macro_f1']:.4f}",
+                "",
+                f"{clean['scam_recall']:.4f}",
+                "",
+                f"{clean['false_positive_rate']:.4f}",
+                "",
+            ]
+        ]
+        for kind, f in report["perturbations"].items():
+            rows.append(
+                [
+                    kind,
+                    f"{f['changed_share']:.2f}",
+                    f"{f['macro_f1']:.4f}",
+                    f"{f['delta_macro_f1'] * 100:+.2f}",
+                    f"{f['scam_recall']:.4f}",
+                    f"{f['delta_scam_recall'] * 100:+.2f}",
+                    f"{f['false_positive_rate']:.4f}",
+                    f"{f['same_label_share']:.3f}",
+                ]
+            )
+        header = [
+            "perturbation",
+            "changed",
+            "macro-F1",
+            "Δ pts",
+            "scam recall",
+            "Δ pts",
+            "FPR",
+            "same verdict",
+        ]
+        parts.append(f"<h3>{html.escape(report['set'])} ({report['n']} messages)</h3>")
+        parts.append(_table(rows, header))
+        parts.append(f'<img src="{adversarial_plot(report)}" alt="adversarial">')
+    return "".join(parts)
+
+
 def _table(rows: list[list[str]], header: list[str]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
@@ -152,6 +216,8 @@ def render(card: dict[str, Any], labels: list[str]) -> str:
             reliability_plot(model, f"{name}: reliability"),
         ]
         parts.append("".join(f'<img src="{p}" alt="plot">' for p in plots))
+    if card.get("adversarial"):
+        parts.append(_adversarial_section(card["adversarial"]))
     history = card.get("training", {}).get("history") or []
     if history:
         parts.append("<h2>training</h2>" + f'<img src="{history_plot(history)}" alt="history">')
