@@ -41,6 +41,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         text_column=args.text_column,
         label_column=args.label_column,
         base_model=args.base_model,
+        init_from=args.init_from,
+        precision=args.precision,
         size=args.size,
         max_length=args.max_length,
         truncation=args.truncation,
@@ -139,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _columns(p)
     p.add_argument("--base-model", help="pretrained BERT-family checkpoint (path or hub id)")
+    p.add_argument(
+        "--init-from",
+        metavar="MODEL_DIR",
+        help="warm-start from a fanzha model directory (its tokenizer and encoder weights)",
+    )
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "bf16", "fp32"),
+        help="training arithmetic; auto uses bfloat16 where the CPU runs it natively",
+    )
     p.add_argument(
         "--size",
         default="small",

@@ -69,3 +69,29 @@ def test_pytorch_weights_reload_to_the_same_predictions(tiny_model_dir: Path) ->
     onnx_logits = classifier.logits_in_order(encoded)
     assert (torch_logits.argmax(1) == onnx_logits.argmax(1)).all()
     assert np.abs(torch_logits - onnx_logits).max() < 0.2  # INT8 graph vs FP32 weights
+
+
+def test_warm_start_from_a_trained_model_directory(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """--init-from reuses the tokenizer and encoder; a label subset keeps its head rows."""
+    from tests.conftest import tiny_records, write_jsonl
+    from training.pipeline import TrainOptions, run_training
+
+    records = [r for r in tiny_records(seed=11) if r["label"] in ("normal", "rebate_task")]
+    data = write_jsonl(tmp_path / "two.jsonl", records)
+    out = run_training(
+        TrainOptions(
+            data=[str(data)],
+            out=str(tmp_path / "warm"),
+            init_from=str(tiny_model_dir),
+            max_length=64,
+            epochs=1,
+            batch_size=16,
+            augment=False,
+            threads=2,
+        )
+    )
+    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    assert card["architecture"]["init_from"].startswith(str(tiny_model_dir))
+    assert load_model_dir(out).labels == ("normal", "rebate_task")
+    assert (out / "tokenizer.json").read_bytes() == (tiny_model_dir / "tokenizer.json").read_bytes()
+    assert card["evaluation"]["test"]["model"]["accuracy"] >= 0.9

@@ -36,6 +36,7 @@ class LoopConfig:
     class_weighting: str = "balanced"  # or "none"
     seed: int = 13
     threads: int = 0
+    bf16: bool = False  # bfloat16 autocast for the forward pass; see `bf16_is_fast`
 
 
 @dataclass
@@ -44,6 +45,13 @@ class FitResult:
     best_val_macro_f1: float
     history: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
+
+
+def bf16_is_fast() -> bool:
+    """bfloat16 matmuls run natively (AVX512-BF16 or AMX) only on recent CPUs; elsewhere
+    they are emulated and slower than float32."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
 def class_weights(y: np.ndarray, n_labels: int, mode: str) -> torch.Tensor | None:
@@ -145,8 +153,9 @@ def fit(
         running = 0.0
         for step, idx in enumerate(bar, start=1):
             ids, mask = pad_batch([encoded[i] for i in idx], encoder.config.pad_id)
-            logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
-            loss = loss_fn(logits, torch.from_numpy(train_y[idx]))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+                logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
+            loss = loss_fn(logits.float(), torch.from_numpy(train_y[idx]))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -143,3 +143,19 @@ def load_trained(directory: Path) -> SequenceClassifier:
     model = SequenceClassifier(encoder, head["hidden"], head["num_labels"])
     model.load_state_dict(load_file(str(directory / "model.safetensors")))
     return model.eval()
+
+
+def warm_start(
+    directory: Path, labels: list[str], old_labels: tuple[str, ...]
+) -> SequenceClassifier:
+    """A trained fanzha model's encoder with a head for `labels`; rows of labels the old model
+    already knew are copied, so a retrain on related data starts from what it learned."""
+    old = load_trained(directory)
+    model = SequenceClassifier(old.encoder, old.head.in_features, len(labels))
+    with torch.no_grad():
+        for i, label in enumerate(labels):
+            if label in old_labels:
+                j = old_labels.index(label)
+                model.head.weight[i] = old.head.weight[j]
+                model.head.bias[i] = old.head.bias[j]
+    return model

@@ -51,6 +51,7 @@ class TrainOptions:
     text_column: str = "text"
     label_column: str = "label"
     base_model: str | None = None
+    init_from: str | None = None  # a fanzha model directory to warm-start from
     size: str = "small"
     max_length: int = 160
     truncation: str = "head_tail"
@@ -65,6 +66,7 @@ class TrainOptions:
     augment: bool = True
     resume: bool = False
     threads: int = 0
+    precision: str = "auto"  # bf16 autocast where the CPU runs it natively, else fp32
     review_threshold: float = 0.5
     block_threshold: float = 0.9
     name: str = "fanzha"
@@ -110,13 +112,13 @@ def prepare_data(options: TrainOptions) -> Prepared:
 
 
 def build_model(
-    options: TrainOptions, train: Labelled, n_labels: int
+    options: TrainOptions, train: Labelled, labels: list[str]
 ) -> tuple[Any, TextEncoder, dict[str, Any]]:
     """The network, its text encoder and a description for the card."""
     from training.model import build_scratch_model, load_base_model
 
     if options.base_model:
-        model, hf_tokenizer = load_base_model(options.base_model, n_labels)
+        model, hf_tokenizer = load_base_model(options.base_model, len(labels))
         cfg = model.encoder.config
         encoding = EncodingConfig(
             max_length=min(options.max_length, int(cfg.max_position_embeddings)),
@@ -133,10 +135,47 @@ def build_model(
             "heads": int(cfg.num_attention_heads),
         }
         return model, encoder, arch
+    if options.init_from:
+        return _warm_started(options, labels)
     vocab = build_char_vocab(train.texts)
     encoding = EncodingConfig(max_length=options.max_length, truncation=options.truncation)
     encoder = TextEncoder(build_char_tokenizer(vocab), encoding)
-    model, arch = build_scratch_model(len(vocab), n_labels, options.size, options.max_length)
+    model, arch = build_scratch_model(len(vocab), len(labels), options.size, options.max_length)
+    return model, encoder, arch
+
+
+def _warm_started(
+    options: TrainOptions, labels: list[str]
+) -> tuple[Any, TextEncoder, dict[str, Any]]:
+    """Reuse a trained model's tokenizer and encoder (same vocabulary, so the weights fit)."""
+    from fanzha.modeldir import ModelDirError, load_model_dir
+    from training.model import PYTORCH_DIR, warm_start
+
+    source = load_model_dir(str(options.init_from))
+    weights = source.path / PYTORCH_DIR
+    if not weights.is_dir():
+        raise ModelDirError(
+            f"--init-from {source.path}: no {PYTORCH_DIR}/ weights there; warm-starting needs a "
+            "model directory written by this version of `fanzha train`"
+        )
+    model = warm_start(weights, labels, source.labels)
+    cfg = model.encoder.config
+    old = source.config.encoding
+    encoding = EncodingConfig(
+        max_length=min(options.max_length, int(cfg.max_position_embeddings)),
+        truncation=options.truncation,
+        head_share=old.head_share,
+        cls_id=old.cls_id,
+        sep_id=old.sep_id,
+        pad_id=old.pad_id,
+    )
+    encoder = TextEncoder.from_file(source.tokenizer_path, encoding)
+    arch = {
+        "init_from": f"{source.path} ({source.version})",
+        "hidden": int(cfg.hidden_size),
+        "layers": int(cfg.num_hidden_layers),
+        "heads": int(cfg.num_attention_heads),
+    }
     return model, encoder, arch
 
 
@@ -147,7 +186,7 @@ def run_training(options: TrainOptions) -> Path:
     from training.baseline import fit_baseline
     from training.calibrate import fit_temperature
     from training.export import export_model, parity
-    from training.loop import LoopConfig, fit, predict_logits
+    from training.loop import LoopConfig, bf16_is_fast, fit, predict_logits
     from training.model import PYTORCH_DIR, save_trained
     from training.report import write_report
 
@@ -160,7 +199,7 @@ def run_training(options: TrainOptions) -> Path:
     if options.threads:
         torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
-    model, encoder, arch = build_model(options, split.train, len(prep.labels))
+    model, encoder, arch = build_model(options, split.train, prep.labels)
     loop_config = LoopConfig(
         epochs=options.epochs,
         batch_size=options.batch_size,
@@ -168,6 +207,7 @@ def run_training(options: TrainOptions) -> Path:
         patience=options.patience,
         seed=options.seed,
         threads=options.threads,
+        bf16=options.precision == "bf16" or (options.precision == "auto" and bf16_is_fast()),
     )
     augment = None
     if options.augment:
