@@ -131,9 +131,13 @@ class TextEncoder:
         return self.tokenizer.get_vocab_size(with_added_tokens=True)
 
     def encode(self, texts: Sequence[str]) -> list[Encoded]:
+        return self.encode_normalized([normalize_text(t) for t in texts])
+
+    def encode_normalized(self, normalized: Sequence[str]) -> list[Encoded]:
+        """For callers that already hold `normalize(text).text` (serving needs the alignment
+        for indicator spans anyway), so no message is normalised twice."""
         cfg = self.config
-        normalized = [normalize_text(t) for t in texts]
-        encodings = self.tokenizer.encode_batch_fast(normalized, add_special_tokens=False)
+        encodings = self.tokenizer.encode_batch_fast(list(normalized), add_special_tokens=False)
         budget = cfg.max_length - 2
         out = []
         for enc in encodings:

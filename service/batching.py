@@ -1,0 +1,420 @@
+"""The batching engine: concurrent requests are merged into model batches.
+
+Contract
+--------
+- `await batcher.submit(model, encoded, deadline)` queues the messages of one request and returns
+  a `Scores`: their probabilities in the order given, plus queue and inference times. The
+  messages may be split across batches (and shared with other requests); rows come back by index.
+- `start()` starts the scheduling task; `stop(timeout)` refuses new work, runs everything already
+  queued (the drain), then joins the inference threads; `stats()` is a cheap snapshot.
+- Overload is decided at once: a request whose messages do not fit in the bounded queue, or
+  that the queue ahead of it would make miss its deadline (estimated from the recent peak
+  rate), raises `Overloaded` without waiting. A request not finished by its deadline raises
+  `DeadlineExceeded`; its queued messages are dropped, never computed. A cancelled request
+  (client gone) drops its queued messages the same way.
+
+Scheduling
+----------
+Items are the unit: one encoded message with its request's ticket (future and result buffer),
+its enqueue time and deadline. They wait in buckets keyed by (model, token length) plus one
+age-ordered queue. A batch is anchored on the oldest waiting item, so nothing starves, and is
+filled with the items whose lengths are closest to the anchor's, so padding stays small. It closes
+when the next item would break the token budget (batch size x longest item, i.e. counting
+padding) or the size cap. An idle runner waits at most `max_wait_s` for a batch to fill, so a
+lone message is not held back. Items pin the model they were encoded for, so a batch never mixes
+models and requests in flight during a reload finish on the model they started with.
+
+Inference runs in a thread pool of `concurrency` threads, off the event loop: ONNX Runtime
+releases the GIL, so the loop keeps accepting and encoding requests meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from fanzha.tokenizer import Encoded
+
+log = logging.getLogger(__name__)
+
+QUEUED, TAKEN, DROPPED = 0, 1, 2
+RATE_SMOOTHING = 0.2  # weight of the newest sample in the drain-rate estimate
+
+
+class BatchModel(Protocol):
+    """What the batcher needs of a model: probabilities for one padded batch."""
+
+    def probabilities(self, batch: Sequence[Encoded]) -> np.ndarray: ...
+
+
+class Overloaded(Exception):
+    """The queue cannot take the request now; the client should retry later."""
+
+
+class DeadlineExceeded(Exception):
+    """The request was not scored before its deadline."""
+
+
+class ShuttingDown(Exception):
+    """The batcher no longer accepts work."""
+
+
+class InferenceFailed(Exception):
+    """The model raised while scoring a batch."""
+
+
+@dataclass(slots=True, eq=False)
+class _Ticket:
+    """One submit() call: where its items' rows land and who is waiting for them."""
+
+    future: asyncio.Future[None]
+    size: int
+    remaining: int
+    out: np.ndarray | None = None
+    first_start: float | None = None
+    last_end: float = 0.0
+
+
+@dataclass(slots=True, eq=False)
+class _Item:
+    encoded: Encoded
+    length: int
+    model: BatchModel
+    ticket: _Ticket
+    index: int
+    enqueued: float
+    deadline: float
+    state: int = QUEUED
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    probabilities: np.ndarray
+    queue_time: float  # seconds from submit until the first of its batches started
+    inference_time: float  # seconds from that start until its last batch finished
+    batches: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    """Handed to `on_batch` after each batch, for metrics."""
+
+    size: int
+    padded_tokens: int
+    real_tokens: int
+    seconds: float
+
+
+@dataclass(slots=True)
+class BatcherStats:
+    queued: int = 0
+    queued_tokens: int = 0
+    running: int = 0
+    batches: int = 0
+    items: int = 0
+    dropped: int = 0
+    overloaded: int = 0
+    accepting: bool = False
+    padding_share: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class Batcher:
+    def __init__(
+        self,
+        *,
+        max_batch_size: int = 64,
+        max_batch_tokens: int = 8192,
+        max_wait_s: float = 0.001,
+        max_queue: int = 4096,
+        concurrency: int = 1,
+        on_batch: Callable[[BatchReport], None] | None = None,
+    ) -> None:
+        self.max_batch_size = max_batch_size
+        self.max_batch_tokens = max_batch_tokens
+        self.max_wait_s = max_wait_s
+        self.max_queue = max_queue
+        self.concurrency = concurrency
+        self._on_batch = on_batch
+        self._fifo: deque[_Item] = deque()
+        self._buckets: dict[tuple[int, int], deque[_Item]] = {}
+        self._longest = 0
+        self._depth = 0
+        self._tokens = 0
+        self._accepting = False
+        self._wakeup = asyncio.Event()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._running: set[asyncio.Task[None]] = set()
+        self._executor: ThreadPoolExecutor | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stats = BatcherStats()
+        self._padded_total = 0
+        self._real_total = 0
+        self._rate = 0.0  # messages per second the queue drains under load (see _observe_rate)
+        self._previous: tuple[int, float] | None = None  # (size, start) of a backlogged batch
+        self._size_avg = 0.0
+        self._gap_avg = 0.0
+
+    # --- public ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="fanzha-infer")
+        self._accepting = True
+        self._task = asyncio.create_task(self._schedule(), name="fanzha-batcher")
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Refuse new work, run what is queued, then release the threads."""
+        self._accepting = False
+        self._wakeup.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+                if self._running:
+                    await asyncio.wait(list(self._running), timeout=timeout)
+            except TimeoutError:
+                log.warning("batcher drain timed out", extra={"queued": self._depth})
+                self._task.cancel()
+                self._fail_queued(ShuttingDown("the service is shutting down"))
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def admit(self, n: int, deadline: float | None = None) -> None:
+        """Raise Overloaded at once if `n` more messages do not fit in the queue, or if the
+        queue ahead of them would take longer to clear than the time left to `deadline`."""
+        if self._depth + n > self.max_queue:
+            self._stats.overloaded += 1
+            raise Overloaded(f"{self._depth} messages are queued (limit {self.max_queue})")
+        if deadline is not None and self._rate > 0.0 and self._depth:
+            wait = (self._depth + n) / self._rate
+            if time.monotonic() + wait > deadline:
+                self._stats.overloaded += 1
+                raise Overloaded(f"the queue needs about {wait * 1000:.0f} ms to clear")
+
+    def expected_wait(self) -> float:
+        """Seconds the queued messages need at the rate seen under load (0 if unknown)."""
+        return self._depth / self._rate if self._rate > 0.0 else 0.0
+
+    def stats(self) -> BatcherStats:
+        s = self._stats
+        s.queued, s.queued_tokens, s.running = self._depth, self._tokens, len(self._running)
+        s.accepting = self._accepting
+        s.padding_share = 1.0 - self._real_total / self._padded_total if self._padded_total else 0.0
+        return s
+
+    async def submit(
+        self, model: BatchModel, encoded: Sequence[Encoded], deadline: float
+    ) -> Scores:
+        """Probabilities for `encoded` (rows in order); `deadline` is on `time.monotonic()`."""
+        if not self._accepting:
+            raise ShuttingDown("the service is shutting down")
+        n = len(encoded)
+        if n == 0:
+            return Scores(np.zeros((0, 0), dtype=np.float32), 0.0, 0.0)
+        self.admit(n, deadline)
+        now = time.monotonic()
+        if deadline <= now:
+            raise DeadlineExceeded("the request deadline passed before it was queued")
+        ticket = _Ticket(asyncio.get_running_loop().create_future(), n, n)
+        items = [
+            _Item(e, len(e.ids), model, ticket, i, now, deadline) for i, e in enumerate(encoded)
+        ]
+        self._enqueue(items)
+        try:
+            await asyncio.wait_for(ticket.future, deadline - now)
+        except TimeoutError:
+            raise DeadlineExceeded("the request was not scored before its deadline") from None
+        finally:
+            self._drop(items)
+        assert ticket.out is not None and ticket.first_start is not None
+        return Scores(
+            ticket.out,
+            ticket.first_start - now,
+            ticket.last_end - ticket.first_start,
+        )
+
+    # --- queue -----------------------------------------------------------------------------
+    def _enqueue(self, items: list[_Item]) -> None:
+        for item in items:
+            key = (id(item.model), item.length)
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = deque()
+            bucket.append(item)
+            self._fifo.append(item)
+            self._tokens += item.length
+            self._longest = max(self._longest, item.length)
+        self._depth += len(items)
+        self._wakeup.set()
+
+    def _drop(self, items: Sequence[_Item]) -> None:
+        """Forget queued items of a finished, failed or cancelled request (lazily removed)."""
+        for item in items:
+            if item.state == QUEUED:
+                item.state = DROPPED
+                self._depth -= 1
+                self._tokens -= item.length
+                self._stats.dropped += 1
+
+    def _fail_queued(self, exc: Exception) -> None:
+        for item in self._fifo:
+            if item.state == QUEUED and not item.ticket.future.done():
+                item.ticket.future.set_exception(exc)
+        self._drop(list(self._fifo))
+
+    def _oldest(self, now: float) -> _Item | None:
+        """The oldest live item; drops expired ones met on the way."""
+        while self._fifo:
+            item = self._fifo[0]
+            if item.state == QUEUED and item.deadline <= now:
+                self._drop((item,))
+            if item.state != QUEUED:
+                self._fifo.popleft()
+                continue
+            return item
+        return None
+
+    # --- scheduling ------------------------------------------------------------------------
+    async def _schedule(self) -> None:
+        while True:
+            await self._slots.acquire()
+            batch = await self._next_batch()
+            if batch is None:
+                self._slots.release()
+                return
+            self._observe_rate(len(batch))
+            task = asyncio.create_task(self._execute(batch))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _next_batch(self) -> list[_Item] | None:
+        while True:
+            now = time.monotonic()
+            head = self._oldest(now)
+            if head is None:
+                if not self._accepting:
+                    return None
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            full = self._depth >= self.max_batch_size or self._tokens >= self.max_batch_tokens
+            wait = head.enqueued + self.max_wait_s - now
+            if self._accepting and not full and wait > 0:
+                self._wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), wait)
+                continue
+            return self._take(head, now)
+
+    def _take(self, anchor: _Item, now: float) -> list[_Item]:
+        """The anchor plus the queued items of the same model with the closest lengths."""
+        model_key, base = id(anchor.model), anchor.length
+        batch: list[_Item] = []
+        width = base
+        grow_right = True
+        for distance in range(max(base, self._longest - base) + 1):
+            lengths = (base,) if distance == 0 else (base - distance, base + distance)
+            for length in lengths:
+                longer = length > width
+                if length < 1 or (longer and not grow_right):
+                    continue
+                bucket = self._buckets.get((model_key, length))
+                while bucket:
+                    item = bucket[0]
+                    if item.state == QUEUED and item.deadline <= now:
+                        self._drop((item,))
+                    if item.state != QUEUED:
+                        bucket.popleft()
+                        continue
+                    if len(batch) >= self.max_batch_size:
+                        break
+                    new_width = max(width, length)
+                    if batch and (len(batch) + 1) * new_width > self.max_batch_tokens:
+                        if longer:
+                            grow_right = False
+                            break
+                        return self._taken(batch)
+                    bucket.popleft()
+                    item.state = TAKEN
+                    batch.append(item)
+                    width = new_width
+                if bucket is not None and not bucket:
+                    del self._buckets[(model_key, length)]
+                if len(batch) >= self.max_batch_size:
+                    return self._taken(batch)
+        return self._taken(batch)
+
+    def _observe_rate(self, size: int) -> None:
+        """Drain rate for admission. While a backlog lasts, batches start as soon as runners
+        free up, so messages started per second of wall time (averages of batch size and of
+        the gap between starts) is what the whole service achieves, Python overhead and GIL
+        included, and it holds for any number of concurrent runners."""
+        now = time.monotonic()
+        if self._previous is not None:
+            previous_size, previous_start = self._previous
+            self._size_avg += RATE_SMOOTHING * (previous_size - self._size_avg)
+            self._gap_avg += RATE_SMOOTHING * (now - previous_start - self._gap_avg)
+            if self._gap_avg > 0:
+                self._rate = self._size_avg / self._gap_avg
+        self._previous = (size, now) if self._depth > 0 else None
+
+    def _taken(self, batch: list[_Item]) -> list[_Item]:
+        self._depth -= len(batch)
+        self._tokens -= sum(item.length for item in batch)
+        return batch
+
+    async def _execute(self, batch: list[_Item]) -> None:
+        loop = asyncio.get_running_loop()
+        start = time.monotonic()
+        for item in batch:
+            if item.ticket.first_start is None:
+                item.ticket.first_start = start
+        try:
+            probs = await loop.run_in_executor(
+                self._executor, batch[0].model.probabilities, [item.encoded for item in batch]
+            )
+        except Exception as exc:
+            log.error("inference failed", exc_info=exc, extra={"batch_size": len(batch)})
+            for item in batch:
+                if not item.ticket.future.done():
+                    item.ticket.future.set_exception(InferenceFailed(type(exc).__name__))
+            return
+        finally:
+            self._slots.release()
+        end = time.monotonic()
+        self._deliver(batch, probs, end)
+        self._report(batch, end - start)
+
+    def _deliver(self, batch: list[_Item], probs: np.ndarray, end: float) -> None:
+        for row, item in enumerate(batch):
+            ticket = item.ticket
+            if ticket.future.done():
+                continue
+            if ticket.out is None:
+                ticket.out = np.empty((ticket.size, probs.shape[1]), dtype=probs.dtype)
+            ticket.out[item.index] = probs[row]
+            ticket.last_end = end
+            ticket.remaining -= 1
+            if ticket.remaining == 0:
+                ticket.future.set_result(None)
+
+    def _report(self, batch: list[_Item], seconds: float) -> None:
+        real = sum(item.length for item in batch)
+        padded = len(batch) * max(item.length for item in batch)
+        self._stats.batches += 1
+        self._stats.items += len(batch)
+        self._padded_total += padded
+        self._real_total += real
+        if seconds > 0 and self._previous is None:
+            # no drain measured yet (quiet times): the model's own speed is an upper bound,
+            # so a burst after a calm spell is not refused on a pessimistic guess
+            self._rate = max(self._rate, len(batch) / seconds)
+        if self._on_batch is not None:
+            self._on_batch(BatchReport(len(batch), padded, real, seconds))

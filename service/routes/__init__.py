@@ -1,0 +1,1 @@
+"""HTTP routes, one module per resource; handlers validate, delegate and shape the response."""

@@ -1,0 +1,201 @@
+"""The batching engine's contract, with a recording fake model (no HTTP, no ONNX)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fanzha.tokenizer import Encoded
+from service.batching import Batcher, DeadlineExceeded, Overloaded, ShuttingDown
+
+
+class FakeModel:
+    """Row i of the output encodes the message's first token id, so results are traceable."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.gate = gate
+
+    def probabilities(self, batch: Sequence[Encoded]) -> np.ndarray:
+        if self.gate is not None:
+            self.gate.wait(10)
+        self.batches.append([len(e.ids) for e in batch])
+        return np.array([[e.ids[0], len(e.ids)] for e in batch], dtype=np.float32)
+
+
+def enc(tag: int, length: int) -> Encoded:
+    return Encoded([tag] + [1] * (length - 1), False)
+
+
+def far() -> float:
+    return time.monotonic() + 30
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def test_results_come_back_by_index_across_batches() -> None:
+    async def go() -> None:
+        model = FakeModel()
+        batcher = Batcher(max_batch_size=4, max_batch_tokens=10_000, max_wait_s=0.0)
+        await batcher.start()
+        items = [enc(i, 2 + (i * 7) % 30) for i in range(23)]
+        scores = await batcher.submit(model, items, far())
+        assert scores.probabilities[:, 0].tolist() == list(range(23))
+        assert all(len(b) <= 4 for b in model.batches)
+        assert scores.queue_time >= 0 and scores.inference_time >= 0
+        await batcher.stop()
+
+    run(go())
+
+
+def test_concurrent_requests_are_merged_and_each_gets_its_own_rows() -> None:
+    async def go() -> None:
+        model = FakeModel()
+        batcher = Batcher(max_batch_size=64, max_batch_tokens=100_000, max_wait_s=0.05)
+        await batcher.start()
+        requests = [[enc(100 * r + i, 5) for i in range(3)] for r in range(10)]
+        results = await asyncio.gather(*(batcher.submit(model, q, far()) for q in requests))
+        for r, scores in enumerate(results):
+            assert scores.probabilities[:, 0].tolist() == [100 * r + i for i in range(3)]
+        assert len(model.batches) < 10  # merged
+        await batcher.stop()
+
+    run(go())
+
+
+def test_token_budget_counts_padding_and_groups_lengths() -> None:
+    async def go() -> None:
+        model = FakeModel()
+        batcher = Batcher(max_batch_size=100, max_batch_tokens=100, max_wait_s=0.0)
+        lengths = [10, 50, 10, 50, 10, 50, 10, 50]
+        items = [enc(i, n) for i, n in enumerate(lengths)]
+        await batcher.start()
+        scores = await batcher.submit(model, items, far())
+        assert scores.probabilities[:, 1].tolist() == lengths
+        for batch in model.batches:
+            assert len(batch) * max(batch) <= 100
+            assert len(set(batch)) == 1  # short and long never padded together here
+        await batcher.stop()
+
+    run(go())
+
+
+def test_an_item_longer_than_the_budget_still_runs_alone() -> None:
+    async def go() -> None:
+        model = FakeModel()
+        batcher = Batcher(max_batch_size=8, max_batch_tokens=16, max_wait_s=0.0)
+        await batcher.start()
+        scores = await batcher.submit(model, [enc(1, 40), enc(2, 3)], far())
+        assert scores.probabilities[:, 0].tolist() == [1, 2]
+        assert sorted(model.batches) == [[3], [40]]
+        await batcher.stop()
+
+    run(go())
+
+
+def test_full_queue_is_refused_at_once() -> None:
+    async def go() -> None:
+        gate = threading.Event()
+        model = FakeModel(gate)
+        batcher = Batcher(max_batch_size=2, max_queue=4, max_wait_s=0.0)
+        await batcher.start()
+        first = asyncio.create_task(batcher.submit(model, [enc(1, 3)] * 2, far()))
+        await asyncio.sleep(0.05)  # taken by the runner, which is blocked on the gate
+        queued = asyncio.create_task(batcher.submit(model, [enc(2, 3)] * 4, far()))
+        await asyncio.sleep(0.01)
+        with pytest.raises(Overloaded):
+            await batcher.submit(model, [enc(3, 3)], far())
+        assert batcher.stats().overloaded == 1
+        gate.set()
+        await asyncio.gather(first, queued)
+        await batcher.stop()
+
+    run(go())
+
+
+def test_expired_and_cancelled_items_are_never_computed() -> None:
+    async def go() -> None:
+        gate = threading.Event()
+        model = FakeModel(gate)
+        batcher = Batcher(max_batch_size=1, max_wait_s=0.0)
+        await batcher.start()
+        blocker = asyncio.create_task(batcher.submit(model, [enc(1, 3)], far()))
+        await asyncio.sleep(0.05)
+        expiring = asyncio.create_task(batcher.submit(model, [enc(2, 7)], time.monotonic() + 1))
+        cancelled = asyncio.create_task(batcher.submit(model, [enc(3, 9)], far()))
+        await asyncio.sleep(0.01)
+        assert batcher.stats().queued == 2
+        cancelled.cancel()
+        with pytest.raises(DeadlineExceeded):
+            await expiring
+        gate.set()
+        await blocker
+        assert model.batches == [[3]]
+        assert batcher.stats().dropped == 2
+        await batcher.stop()
+
+    run(go())
+
+
+def test_stop_drains_the_queue_and_then_refuses() -> None:
+    async def go() -> None:
+        model = FakeModel()
+        batcher = Batcher(max_batch_size=2, max_wait_s=10.0)  # would wait long if not stopping
+        await batcher.start()
+        pending = [asyncio.create_task(batcher.submit(model, [enc(i, 4)], far())) for i in range(5)]
+        await asyncio.sleep(0.01)
+        await batcher.stop()
+        assert [t.result().probabilities[0, 0] for t in pending] == [0, 1, 2, 3, 4]
+        with pytest.raises(ShuttingDown):
+            await batcher.submit(model, [enc(9, 4)], far())
+
+    run(go())
+
+
+def test_items_pinned_to_different_models_never_share_a_batch() -> None:
+    async def go() -> None:
+        old, new = FakeModel(), FakeModel()
+        batcher = Batcher(max_batch_size=64, max_wait_s=0.02)
+        await batcher.start()
+        a = batcher.submit(old, [enc(1, 5), enc(2, 5)], far())
+        b = batcher.submit(new, [enc(3, 5)], far())
+        ra, rb = await asyncio.gather(a, b)
+        assert ra.probabilities[:, 0].tolist() == [1, 2] and rb.probabilities[0, 0] == 3
+        assert old.batches == [[5, 5]] and new.batches == [[5]]
+        await batcher.stop()
+
+    run(go())
+
+
+class SlowModel(FakeModel):
+    def probabilities(self, batch: Sequence[Encoded]) -> np.ndarray:
+        time.sleep(0.02 * len(batch))
+        return super().probabilities(batch)
+
+
+def test_a_request_that_would_miss_its_deadline_is_refused_at_once() -> None:
+    async def go() -> None:
+        gate = threading.Event()
+        model = SlowModel(gate)
+        gate.set()
+        batcher = Batcher(max_batch_size=1, max_wait_s=0.0)
+        await batcher.start()
+        await batcher.submit(model, [enc(i, 3) for i in range(4)], far())  # learns ~50 msg/s
+        gate.clear()
+        backlog = asyncio.create_task(batcher.submit(model, [enc(9, 3)] * 10, far()))
+        await asyncio.sleep(0.01)
+        with pytest.raises(Overloaded, match="to clear"):
+            await batcher.submit(model, [enc(1, 3)], time.monotonic() + 0.05)
+        gate.set()
+        await backlog
+        await batcher.stop()
+
+    run(go())
