@@ -101,6 +101,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 DELEGATED = {
     "serve": ("service.cli", "run the HTTP classification service"),
     "score": ("scoring.cli", "score an archive (CSV/JSONL/Parquet) with a model directory"),
+    "loadtest": ("loadtest.cli", "load-test the service with Locust and write a report"),
+    "feedback": ("service.feedback_cli", "export analysts' corrections as training data"),
+    "compare": ("training.compare", "compare two model directories before promoting one"),
 }
 
 
