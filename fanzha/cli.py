@@ -38,11 +38,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         data=args.data,
         out=args.out,
         eval_data=args.eval_data or [],
+        validation_data=args.validation_data or [],
         text_column=args.text_column,
         label_column=args.label_column,
         base_model=args.base_model,
         init_from=args.init_from,
         precision=args.precision,
+        ngram_buckets=args.ngram_buckets,
+        dropout=args.dropout,
+        label_smoothing=args.label_smoothing,
+        token_noise=args.token_noise,
         size=args.size,
         max_length=args.max_length,
         truncation=args.truncation,
@@ -142,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="extra held-out file reported separately (never trained on)",
     )
+    p.add_argument(
+        "--validation-data",
+        action="append",
+        metavar="FILE",
+        help="validation file for early stopping and calibration instead of a split of --data "
+        "(data like what will be scored, when --data is generated)",
+    )
     _columns(p)
     p.add_argument("--base-model", help="pretrained BERT-family checkpoint (path or hub id)")
     p.add_argument(
@@ -162,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="encoder size when training from scratch",
     )
     p.add_argument("--max-length", type=int, default=160, help="tokens per message")
+    p.add_argument(
+        "--ngram-buckets",
+        type=int,
+        default=0,
+        help="hashed character 2/3-gram bag beside the encoder (0: none)",
+    )
+    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument(
+        "--token-noise", type=float, default=0.0, help="share of tokens masked during training"
+    )
     p.add_argument("--truncation", default="head_tail", choices=("head", "tail", "head_tail"))
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--batch-size", type=int, default=32)

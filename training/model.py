@@ -34,28 +34,80 @@ SIZES: dict[str, EncoderSize] = {
 }
 
 
+class NgramBag(nn.Module):
+    """A bag of hashed character bigrams and trigrams, averaged: the fastText idea inside the
+    graph. It gives the classifier the n-gram view that makes a linear TF-IDF model robust to
+    rephrasing, which a small encoder trained on generated text otherwise lacks. Hashing runs
+    on token ids in the graph, so the tokenizer and the runtime need nothing extra."""
+
+    PRIME = 1_000_003
+
+    def __init__(self, buckets: int, dim: int) -> None:
+        super().__init__()
+        self.buckets = buckets
+        self.embedding = nn.Embedding(buckets, dim)
+        nn.init.normal_(self.embedding.weight, std=0.02)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        a, b, c = input_ids[:, :-2], input_ids[:, 1:-1], input_ids[:, 2:]
+        m = attention_mask.to(torch.float32)
+        m2 = m[:, :-1] * m[:, 1:]
+        m3 = m2[:, :-1] * m[:, 2:]
+        bigrams = (input_ids[:, :-1] * self.PRIME + input_ids[:, 1:]) % self.buckets
+        trigrams = ((a * self.PRIME + b) * self.PRIME + c) % self.buckets
+        total = (self.embedding(bigrams) * m2.unsqueeze(-1)).sum(1) + (
+            self.embedding(trigrams) * m3.unsqueeze(-1)
+        ).sum(1)
+        return total / (m2.sum(1) + m3.sum(1)).clamp(min=1.0).unsqueeze(-1)
+
+
 class SequenceClassifier(nn.Module):
-    """Encoder, then masked mean pooling, dropout and a linear layer.
+    """Encoder, then masked mean pooling (joined by the n-gram bag when there is one), dropout
+    and a linear layer.
 
     Mean pooling rather than the [CLS] pooler: a model trained from scratch on tens of
     thousands of messages learns a usable average far sooner than a [CLS] summary.
     """
 
-    def __init__(self, encoder: nn.Module, hidden: int, num_labels: int, dropout: float = 0.1):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        hidden: int,
+        num_labels: int,
+        dropout: float = 0.1,
+        ngrams: NgramBag | None = None,
+    ):
         super().__init__()
         self.encoder = encoder
+        self.ngrams = ngrams
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden, num_labels)
+        extra = ngrams.embedding.embedding_dim if ngrams is not None else 0
+        self.head = nn.Linear(hidden + extra, num_labels)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
         pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        if self.ngrams is not None:
+            pooled = torch.cat(
+                [pooled, self.ngrams(input_ids, attention_mask).to(pooled.dtype)], -1
+            )
         return self.head(self.dropout(pooled))
+
+    @property
+    def hidden(self) -> int:
+        extra = self.ngrams.embedding.embedding_dim if self.ngrams is not None else 0
+        return self.head.in_features - extra
 
 
 def build_scratch_model(
-    vocab_size: int, num_labels: int, size: str, max_length: int
+    vocab_size: int,
+    num_labels: int,
+    size: str,
+    max_length: int,
+    ngram_buckets: int = 0,
+    ngram_dim: int = 64,
+    dropout: float = 0.1,
 ) -> tuple[SequenceClassifier, dict[str, object]]:
     from transformers import BertConfig, BertModel
 
@@ -70,12 +122,15 @@ def build_scratch_model(
         intermediate_size=s.intermediate,
         max_position_embeddings=max_length,
         type_vocab_size=1,
-        hidden_dropout_prob=0.1,
-        attention_probs_dropout_prob=0.1,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
         pad_token_id=0,
     )
     encoder = BertModel(config, add_pooling_layer=False)
-    return SequenceClassifier(encoder, s.hidden, num_labels), {"size": size, **asdict(s)}
+    ngrams = NgramBag(ngram_buckets, ngram_dim) if ngram_buckets else None
+    model = SequenceClassifier(encoder, s.hidden, num_labels, dropout, ngrams)
+    arch = {"size": size, **asdict(s), "ngram_buckets": ngram_buckets, "dropout": dropout}
+    return model, arch
 
 
 class BaseModelError(UserError):
@@ -123,7 +178,12 @@ def save_trained(model: SequenceClassifier, directory: Path) -> None:
 
     directory.mkdir(parents=True, exist_ok=True)
     model.encoder.config.save_pretrained(directory)  # type: ignore[union-attr]
-    head = {"hidden": model.head.in_features, "num_labels": model.head.out_features}
+    head = {
+        "hidden": model.hidden,
+        "num_labels": model.head.out_features,
+        "ngram_buckets": model.ngrams.buckets if model.ngrams is not None else 0,
+        "ngram_dim": model.ngrams.embedding.embedding_dim if model.ngrams is not None else 0,
+    }
     (directory / "head.json").write_text(json.dumps(head), encoding="utf-8")
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(directory / "model.safetensors"))
@@ -140,7 +200,9 @@ def load_trained(directory: Path) -> SequenceClassifier:
     except TypeError:
         encoder = AutoModel.from_config(config)
     head = json.loads((directory / "head.json").read_text(encoding="utf-8"))
-    model = SequenceClassifier(encoder, head["hidden"], head["num_labels"])
+    buckets = head.get("ngram_buckets", 0)
+    ngrams = NgramBag(buckets, head["ngram_dim"]) if buckets else None
+    model = SequenceClassifier(encoder, head["hidden"], head["num_labels"], ngrams=ngrams)
     model.load_state_dict(load_file(str(directory / "model.safetensors")))
     return model.eval()
 
@@ -151,7 +213,7 @@ def warm_start(
     """A trained fanzha model's encoder with a head for `labels`; rows of labels the old model
     already knew are copied, so a retrain on related data starts from what it learned."""
     old = load_trained(directory)
-    model = SequenceClassifier(old.encoder, old.head.in_features, len(labels))
+    model = SequenceClassifier(old.encoder, old.hidden, len(labels), ngrams=old.ngrams)
     with torch.no_grad():
         for i, label in enumerate(labels):
             if label in old_labels:

@@ -48,6 +48,9 @@ class TrainOptions:
     data: Sequence[str]
     out: str
     eval_data: Sequence[str] = ()
+    validation_data: Sequence[
+        str
+    ] = ()  # replaces the validation split (early stopping, calibration)
     text_column: str = "text"
     label_column: str = "label"
     base_model: str | None = None
@@ -67,6 +70,10 @@ class TrainOptions:
     resume: bool = False
     threads: int = 0
     precision: str = "auto"  # bf16 autocast where the CPU runs it natively, else fp32
+    ngram_buckets: int = 0  # hashed char 2/3-gram bag beside the encoder (from scratch only)
+    dropout: float = 0.1
+    label_smoothing: float = 0.0
+    token_noise: float = 0.0
     review_threshold: float = 0.5
     block_threshold: float = 0.9
     name: str = "fanzha"
@@ -90,7 +97,15 @@ def prepare_data(options: TrainOptions) -> Prepared:
         Path(p).stem: load_labelled([p], options.text_column, options.label_column)
         for p in options.eval_data
     }
-    split = stratified_split(data, options.validation_fraction, options.test_fraction, options.seed)
+    validation_fraction = 0.0 if options.validation_data else options.validation_fraction
+    split = stratified_split(data, validation_fraction, options.test_fraction, options.seed)
+    if options.validation_data:
+        # data from the deployment distribution for early stopping and calibration, where the
+        # training data is generated or otherwise unlike what will be scored
+        validation = load_labelled(
+            options.validation_data, options.text_column, options.label_column
+        )
+        split = Split(split.train, validation, split.test)
     present = set(split.train.labels)
     labels = [slug for slug in SLUGS if slug in present]
     if len(labels) < 2:
@@ -140,7 +155,14 @@ def build_model(
     vocab = build_char_vocab(train.texts)
     encoding = EncodingConfig(max_length=options.max_length, truncation=options.truncation)
     encoder = TextEncoder(build_char_tokenizer(vocab), encoding)
-    model, arch = build_scratch_model(len(vocab), len(labels), options.size, options.max_length)
+    model, arch = build_scratch_model(
+        len(vocab),
+        len(labels),
+        options.size,
+        options.max_length,
+        ngram_buckets=options.ngram_buckets,
+        dropout=options.dropout,
+    )
     return model, encoder, arch
 
 
@@ -208,6 +230,9 @@ def run_training(options: TrainOptions) -> Path:
         seed=options.seed,
         threads=options.threads,
         bf16=options.precision == "bf16" or (options.precision == "auto" and bf16_is_fast()),
+        label_smoothing=options.label_smoothing,
+        token_noise=options.token_noise,
+        mask_id=mask_token_id(encoder),
     )
     augment = None
     if options.augment:
@@ -344,6 +369,7 @@ def data_summary(options: TrainOptions, prep: Prepared, encoder: TextEncoder) ->
     return {
         "files": file_summary(options.data),
         "eval_files": file_summary(options.eval_data),
+        "validation_files": file_summary(options.validation_data),
         "rows": len(prep.data),
         "distinct_texts": len(set(prep.data.texts)),
         "splits": {
@@ -373,6 +399,14 @@ def run_fingerprint(options: TrainOptions) -> str:
         {"settings": settings, "files": file_summary(options.data)}, sort_keys=True
     )
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def mask_token_id(encoder: TextEncoder) -> int:
+    for token in ("[MASK]", "<mask>", "[UNK]", "<unk>"):
+        token_id = encoder.tokenizer.token_to_id(token)
+        if token_id is not None:
+            return int(token_id)
+    return encoder.config.pad_id
 
 
 def _use_eager_attention(model: Any) -> None:
