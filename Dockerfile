@@ -34,6 +34,9 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 COPY --chown=fanzha:fanzha models/default /app/models/default
+# the default feedback database (sqlite:///var/fanzha.sqlite3) lives here; mount it to keep it
+RUN mkdir /app/var && chown fanzha:fanzha /app/var
+VOLUME /app/var
 USER fanzha
 EXPOSE 8000
 STOPSIGNAL SIGTERM

@@ -4,6 +4,9 @@ shutdown drains the queue.
 
 Layers, outermost first: request context (id, timing, metrics, access log) -> CORS (only if
 configured) -> API keys -> body guard (size, media type, UTF-8) -> routes.
+
+The analysts' side (feedback database, rules, console) starts before the model and stops after
+it; the scorer applies its rules to every result.
 """
 
 from __future__ import annotations
@@ -18,24 +21,30 @@ from starlette.middleware.cors import CORSMiddleware
 from fanzha import __version__
 from service.auth import ApiKeyMiddleware
 from service.errors import install_error_handlers
+from service.feedback.wiring import Analyst
 from service.logs import configure_logging
 from service.middleware import BodyGuard, RequestContext
-from service.routes import admin, classify, health, model
+from service.routes import admin, classify, console, feedback, health, model, rules
 from service.schemas import request_model
 from service.settings import Settings, load_settings
 from service.state import ServiceState
 
-SECURED_TAGS = ("classify", "model", "admin")
+SECURED_TAGS = ("classify", "model", "admin", "feedback", "rules")
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     service: ServiceState = app.state.service
-    await service.start()
+    analyst: Analyst = app.state.analyst
+    await analyst.start()
     try:
-        yield
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
     finally:
-        await service.stop()
+        await analyst.stop()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -49,11 +58,20 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.service = service
     app.state.metrics = service.metrics
     app.state.retry_after = service.retry_after
+    analyst = Analyst(settings, service.metrics.registry)
+    app.state.analyst = analyst
+    service.scorer.rules = analyst.rules
+    service.scorer.recent = analyst.recent
     body = request_model(settings.max_messages, settings.max_chars)
     app.include_router(classify.build_router(body, settings.max_body_bytes))
     app.include_router(model.router)
     app.include_router(admin.router)
     app.include_router(health.router)
+    app.include_router(feedback.router)
+    app.include_router(rules.router)
+    app.include_router(console.views)
+    if settings.console:
+        console.install_page(app)
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(ApiKeyMiddleware, keys=service.keys)

@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset(
     {"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    | {"/"}  # the console's page: static, no data; its API calls send the key
 )
+OPEN_PREFIXES = ("/console/",)  # the console's static files
 
 
 def read_keys_file(path: Path) -> list[str]:
@@ -82,6 +84,7 @@ class ApiKeyMiddleware:
             scope["type"] != "http"
             or not self.keys.enabled
             or scope["path"] in OPEN_PATHS
+            or scope["path"].startswith(OPEN_PREFIXES)
             or scope["method"] == "OPTIONS"
         ):
             await self.app(scope, receive, send)

@@ -18,7 +18,10 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from fanzha.rules import RulesError
 from service.batching import DeadlineExceeded, InferenceFailed, Overloaded, ShuttingDown
+from service.feedback.db import StoreUnavailable
+from service.feedback.live_rules import RuleConflict
 from service.models import ModelRejected, NotLoaded
 
 
@@ -56,6 +59,14 @@ class InvalidBody(ApiError):
 
 class Conflict(ApiError):
     status, code = 409, "conflict"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Unprocessable(ApiError):
+    status, code = 422, "invalid_request"
 
 
 def _clean(text: str) -> str:
@@ -195,6 +206,23 @@ async def _model_rejected(request: Request, exc: Exception) -> Response:
     return error_response(422, "model_rejected", str(exc), (), _request_id(request))
 
 
+async def _rules_rejected(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RulesError)
+    details = [{"field": where, "problem": what} for where, what in exc.problems[:50]]
+    return error_response(422, "invalid_rules", str(exc), details, _request_id(request))
+
+
+async def _rule_conflict(request: Request, exc: Exception) -> Response:
+    return error_response(409, "conflict", str(exc), (), _request_id(request))
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    """The analysts' database is down: classification is unaffected, so this is a 503 for
+    feedback and database rules only."""
+    headers = {"Retry-After": "5"}
+    return error_response(503, "database_unavailable", str(exc), (), _request_id(request), headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -221,3 +249,6 @@ def install_error_handlers(app: FastAPI) -> None:
         _service_error(500, "inference_failed", "the model failed on this batch", False),
     )
     app.add_exception_handler(ModelRejected, _model_rejected)
+    app.add_exception_handler(RulesError, _rules_rejected)
+    app.add_exception_handler(RuleConflict, _rule_conflict)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)

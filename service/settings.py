@@ -121,6 +121,34 @@ class Settings(BaseSettings):
         default_factory=list, description="comma-separated origins allowed by CORS (off if empty)"
     )
 
+    # --- analysts: feedback, rules, console --------------------------------------------------
+    database_url: SecretStr = Field(
+        SecretStr("sqlite:///var/fanzha.sqlite3"),
+        description="SQLAlchemy URL of the feedback and rules database: sqlite:///FILE (relative "
+        "to the working directory) or postgresql://user:password@host/db",
+    )
+    rules_file: Path | None = Field(
+        None, description="YAML or JSON rules applied after the model (see rules/example.yaml)"
+    )
+    rules_poll_s: float = Field(
+        5.0,
+        ge=0.0,
+        le=3600.0,
+        description="how often to check the rules file and database for changes (0: never; "
+        "POST /v1/rules/reload always works)",
+    )
+    feedback_cache_size: int = Field(
+        10_000,
+        ge=0,
+        le=1_000_000,
+        description="recently scored messages kept in memory per worker, so feedback can name a "
+        "message by id (0: feedback must send the text)",
+    )
+    feedback_cache_ttl_s: float = Field(
+        3600.0, gt=0.0, description="how long a scored message can be named by id"
+    )
+    console: bool = Field(True, description="serve the analysts' web console at /")
+
     # --- lifecycle ---------------------------------------------------------------------------
     reload_on_sighup: bool = Field(True, description="reload the model directory on SIGHUP")
     shutdown_delay_s: float = Field(
@@ -147,6 +175,32 @@ class Settings(BaseSettings):
                 f"{value} is not a directory; pass the directory written by `fanzha train` "
                 "(e.g. models/default)"
             )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr) -> SecretStr:
+        from service.feedback.db import DatabaseUrlError, parse_url
+
+        try:
+            parse_url(value.get_secret_value())
+        except DatabaseUrlError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("rules_file")
+    @classmethod
+    def _rules_file_valid(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not (value.is_file() and os.access(value, os.R_OK)):
+            raise ValueError(f"{value} is not a readable file (e.g. rules/example.yaml)")
+        from fanzha.rules import RulesError, build_ruleset, load_rules_file
+
+        try:
+            build_ruleset(load_rules_file(value))
+        except RulesError as exc:
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("api_keys_file")

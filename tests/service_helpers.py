@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -63,6 +64,9 @@ def free_port() -> int:
 def settings_for(model_dir: Path, **overrides: Any) -> Settings:
     """Settings for tests: explicit values only, whatever FANZHA_* the environment holds."""
     values: dict[str, Any] = {"model_dir": model_dir, "port": free_port(), "log_level": "warning"}
+    # a fresh feedback/rules database per server: never the default file in the working tree
+    db_dir = tempfile.mkdtemp(prefix="fanzha-db-")
+    values["database_url"] = f"sqlite:///{db_dir}/fanzha.sqlite3"
     values.update(overrides)
     return Settings.model_validate(values)
 
@@ -122,6 +126,7 @@ class ProcessServer:
         self.log_path = log_path
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("FANZHA_")}
         full_env["PYTHONPATH"] = str(REPO)
+        full_env["FANZHA_DATABASE_URL"] = f"sqlite:///{log_path.parent}/fanzha-{self.port}.sqlite3"
         full_env.update(env or {})
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(

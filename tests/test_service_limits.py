@@ -194,7 +194,7 @@ def test_an_internal_error_is_generic_and_logged_without_text(
 ) -> None:
     with thread_server(tiny_model_dir) as srv:
 
-        async def broken(texts: list[str], deadline: float) -> None:
+        async def broken(texts: list[str], deadline: float, **_: object) -> None:
             raise RuntimeError(f"tokenizer choked on {texts[0]}")
 
         srv.service.scorer.score = broken  # type: ignore[method-assign,assignment]

@@ -30,7 +30,9 @@ def build_router(body_model: type[BaseModel], max_body_bytes: int) -> APIRouter:
         summary="Classify SMS messages",
         description=(
             "Scores each message: label, risk, pass/review/block suggestion, top scores and the "
-            f"evidence found in the text. Bodies over {max_body_bytes} bytes get 413; a full "
+            "evidence found in the text; analysts' rules (sender lists, keywords, regexes) then "
+            "may change the label or suggestion, and `rules` says which rule did and why. "
+            f"Bodies over {max_body_bytes} bytes get 413; a full "
             "queue gets 429 and a missed deadline 503, both with Retry-After."
         ),
     )
@@ -43,7 +45,12 @@ def build_router(body_model: type[BaseModel], max_body_bytes: int) -> APIRouter:
         messages = body.messages  # type: ignore[attr-defined]
         budget = min(x_timeout_ms or float("inf"), service.settings.timeout_ms)
         deadline = request.state.arrival + budget / 1000
-        scored = await service.scorer.score([m.text for m in messages], deadline)
+        scored = await service.scorer.score(
+            [m.text for m in messages],
+            deadline,
+            senders=[m.sender for m in messages],
+            ids=[m.id for m in messages],
+        )
         request.state.log = scored.log_fields
         records = zip(messages, scored.records, strict=True)
         results = [{"id": m.id, **record} for m, record in records]
