@@ -19,6 +19,7 @@ from fanzha.decision import softmax
 from fanzha.runner import OnnxRunner
 from fanzha.tokenizer import Encoded, length_sorted_batches, pad_batch
 from training.loop import predict_logits
+from training.model import SequenceClassifier
 
 log = logging.getLogger(__name__)
 OPSET = 17
@@ -104,7 +105,11 @@ def export_model(
 
 
 def parity(
-    model: nn.Module, graph: Path, encoded: Sequence[Encoded], temperature: float, pad_id: int
+    model: SequenceClassifier,
+    graph: Path,
+    encoded: Sequence[Encoded],
+    temperature: float,
+    pad_id: int,
 ) -> dict[str, Any]:
     """How far the ONNX graph strays from PyTorch on the same inputs."""
     torch_probs = softmax(predict_logits(model, encoded, pad_id), temperature)

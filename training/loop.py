@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from fanzha.tokenizer import Encoded, TextEncoder, length_sorted_batches, pad_batch
 from training.metrics import macro_f1
+from training.model import SequenceClassifier
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def length_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) 
     order = list(range(len(lengths)))
     rng.shuffle(order)
     pool = batch_size * 50
-    batches = []
+    batches: list[list[int]] = []
     for start in range(0, len(order), pool):
         chunk = sorted(order[start : start + pool], key=lambda i: lengths[i])
         batches.extend(chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size))
@@ -100,11 +101,11 @@ def length_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) 
 
 @torch.inference_mode()
 def predict_logits(
-    model: nn.Module, encoded: Sequence[Encoded], pad_id: int = 0, batch_size: int = 128
+    model: SequenceClassifier, encoded: Sequence[Encoded], pad_id: int = 0, batch_size: int = 128
 ) -> np.ndarray:
     """Logits in input order (batches sorted by length internally)."""
     model.eval()
-    out = np.zeros((len(encoded), model.head.out_features), dtype=np.float32)  # type: ignore[union-attr]
+    out = np.zeros((len(encoded), model.head.out_features), dtype=np.float32)
     for idx in length_sorted_batches(encoded, batch_size):
         ids, mask = pad_batch([encoded[i] for i in idx], pad_id)
         out[idx] = model(torch.from_numpy(ids), torch.from_numpy(mask)).float().numpy()
@@ -112,7 +113,7 @@ def predict_logits(
 
 
 def fit(
-    model: nn.Module,
+    model: SequenceClassifier,
     encoder: TextEncoder,
     train_texts: Sequence[str],
     train_y: np.ndarray,
@@ -129,7 +130,7 @@ def fit(
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     n_labels = int(max(train_y.max(), val_y.max() if len(val_y) else 0)) + 1
-    n_labels = max(n_labels, model.head.out_features)  # type: ignore[union-attr]
+    n_labels = max(n_labels, model.head.out_features)
     loss_fn = nn.CrossEntropyLoss(
         weight=class_weights(train_y, n_labels, config.class_weighting),
         label_smoothing=config.label_smoothing,
@@ -172,9 +173,18 @@ def fit(
             ids, mask = pad_batch([encoded[i] for i in idx], encoder.config.pad_id)
             if config.token_noise:
                 ids = mask_tokens(ids, mask, config.token_noise, config.mask_id, noise_rng)
+            targets = torch.from_numpy(train_y[idx])
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
-                logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
-            loss = loss_fn(logits.float(), torch.from_numpy(train_y[idx]))
+                encoder_logits, ngram_logits = model.parts(
+                    torch.from_numpy(ids), torch.from_numpy(mask)
+                )
+            if ngram_logits is None:
+                loss = loss_fn(encoder_logits.float(), targets)
+            else:  # each part must classify alone, so their sum is a real ensemble
+                enc, ngr = encoder_logits.float(), ngram_logits.float()
+                loss = (
+                    loss_fn(enc + ngr, targets) + loss_fn(enc, targets) + loss_fn(ngr, targets)
+                ) / 3
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -8,13 +8,16 @@ is this module, so `input_ids, attention_mask -> logits` is the one interface ON
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from fanzha.errors import UserError
+from fanzha.tokenizer import Encoded, pad_batch
 
 
 @dataclass(frozen=True)
@@ -34,40 +37,73 @@ SIZES: dict[str, EncoderSize] = {
 }
 
 
-class NgramBag(nn.Module):
-    """A bag of hashed character bigrams and trigrams, averaged: the fastText idea inside the
-    graph. It gives the classifier the n-gram view that makes a linear TF-IDF model robust to
-    rephrasing, which a small encoder trained on generated text otherwise lacks. Hashing runs
-    on token ids in the graph, so the tokenizer and the runtime need nothing extra."""
+class NgramLinear(nn.Module):
+    """A linear model over hashed character 1/2/3-grams (their mean weight per label): the
+    TF-IDF baseline's view of a message, inside the graph. Trained with its own loss beside
+    the encoder's (see `SequenceClassifier.parts`), it stays a good classifier on its own, and
+    the sum of the two is an ensemble: the encoder for context, the n-grams for robustness
+    to rephrasing that a small encoder trained on generated text lacks. Hashing runs on token
+    ids in the graph, so the tokenizer and the runtime need nothing extra."""
 
     PRIME = 1_000_003
+    idf: torch.Tensor
 
-    def __init__(self, buckets: int, dim: int) -> None:
+    def __init__(self, buckets: int, num_labels: int) -> None:
         super().__init__()
         self.buckets = buckets
-        self.embedding = nn.Embedding(buckets, dim)
-        nn.init.normal_(self.embedding.weight, std=0.02)
+        self.weight = nn.Embedding(buckets, num_labels)
+        nn.init.zeros_(self.weight.weight)
+        # inverse document frequency per bucket, fitted on the training set (`fit_idf`): rare
+        # n-grams say more about a scheme than 的 or 您好 do, as in TF-IDF
+        self.register_buffer("idf", torch.ones(buckets))
+
+    def grams(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(bucket ids, mask) for the 1-, 2- and 3-grams of each message."""
+        m1 = attention_mask.to(torch.float32)
+        m2 = m1[:, :-1] * m1[:, 1:]
+        m3 = m2[:, :-1] * m1[:, 2:]
+        uni = input_ids % self.buckets
+        bi = (input_ids[:, :-1] * self.PRIME + input_ids[:, 1:]) % self.buckets
+        tri = (
+            (input_ids[:, :-2] * self.PRIME + input_ids[:, 1:-1]) * self.PRIME + input_ids[:, 2:]
+        ) % self.buckets
+        return [(uni, m1), (bi, m2), (tri, m3)]
+
+    @torch.no_grad()
+    def fit_idf(self, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        df = torch.zeros(self.buckets)
+        docs = 0
+        for input_ids, attention_mask in batches:
+            docs += len(input_ids)
+            for grams, m in self.grams(input_ids, attention_mask):
+                rows = torch.arange(len(grams)).unsqueeze(1).expand_as(grams)
+                keys = torch.unique((rows * self.buckets + grams)[m > 0])  # once per message
+                df += torch.bincount(keys % self.buckets, minlength=self.buckets)
+        self.idf.copy_(torch.log((1 + docs) / (1 + df)) + 1)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        a, b, c = input_ids[:, :-2], input_ids[:, 1:-1], input_ids[:, 2:]
-        m = attention_mask.to(torch.float32)
-        m2 = m[:, :-1] * m[:, 1:]
-        m3 = m2[:, :-1] * m[:, 2:]
-        bigrams = (input_ids[:, :-1] * self.PRIME + input_ids[:, 1:]) % self.buckets
-        trigrams = ((a * self.PRIME + b) * self.PRIME + c) % self.buckets
-        total = (self.embedding(bigrams) * m2.unsqueeze(-1)).sum(1) + (
-            self.embedding(trigrams) * m3.unsqueeze(-1)
-        ).sum(1)
-        return total / (m2.sum(1) + m3.sum(1)).clamp(min=1.0).unsqueeze(-1)
+        total = torch.zeros(len(input_ids), self.weight.embedding_dim)
+        norm = torch.zeros(len(input_ids))
+        for grams, m in self.grams(input_ids, attention_mask):
+            w = self.idf[grams] * m
+            total = total + (self.weight(grams) * w.unsqueeze(-1)).sum(1)
+            norm = norm + w.sum(1)
+        return total / norm.clamp(min=1e-6).unsqueeze(-1)
 
 
 class SequenceClassifier(nn.Module):
-    """Encoder, then masked mean pooling (joined by the n-gram bag when there is one), dropout
-    and a linear layer.
+    """Encoder, masked mean pooling, dropout and a linear layer; plus, when there is one, the
+    n-gram linear model, whose logits are added.
 
     Mean pooling rather than the [CLS] pooler: a model trained from scratch on tens of
     thousands of messages learns a usable average far sooner than a [CLS] summary.
     """
+
+    encoder: Any  # a transformers encoder; its config is read for export and cards
+    ngrams: NgramLinear | None
+    head: nn.Linear
 
     def __init__(
         self,
@@ -75,29 +111,33 @@ class SequenceClassifier(nn.Module):
         hidden: int,
         num_labels: int,
         dropout: float = 0.1,
-        ngrams: NgramBag | None = None,
+        ngrams: NgramLinear | None = None,
     ):
         super().__init__()
         self.encoder = encoder
         self.ngrams = ngrams
         self.dropout = nn.Dropout(dropout)
-        extra = ngrams.embedding.embedding_dim if ngrams is not None else 0
-        self.head = nn.Linear(hidden + extra, num_labels)
+        self.head = nn.Linear(hidden, num_labels)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def parts(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Encoder logits and n-gram logits (None without n-grams), trained each with a loss."""
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
         pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-        if self.ngrams is not None:
-            pooled = torch.cat(
-                [pooled, self.ngrams(input_ids, attention_mask).to(pooled.dtype)], -1
-            )
-        return self.head(self.dropout(pooled))
+        encoder_logits = self.head(self.dropout(pooled))
+        if self.ngrams is None:
+            return encoder_logits, None
+        return encoder_logits, self.ngrams(input_ids, attention_mask).to(encoder_logits.dtype)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        encoder_logits, ngram_logits = self.parts(input_ids, attention_mask)
+        return encoder_logits if ngram_logits is None else encoder_logits + ngram_logits
 
     @property
     def hidden(self) -> int:
-        extra = self.ngrams.embedding.embedding_dim if self.ngrams is not None else 0
-        return self.head.in_features - extra
+        return self.head.in_features
 
 
 def build_scratch_model(
@@ -106,7 +146,6 @@ def build_scratch_model(
     size: str,
     max_length: int,
     ngram_buckets: int = 0,
-    ngram_dim: int = 64,
     dropout: float = 0.1,
 ) -> tuple[SequenceClassifier, dict[str, object]]:
     from transformers import BertConfig, BertModel
@@ -127,7 +166,7 @@ def build_scratch_model(
         pad_token_id=0,
     )
     encoder = BertModel(config, add_pooling_layer=False)
-    ngrams = NgramBag(ngram_buckets, ngram_dim) if ngram_buckets else None
+    ngrams = NgramLinear(ngram_buckets, num_labels) if ngram_buckets else None
     model = SequenceClassifier(encoder, s.hidden, num_labels, dropout, ngrams)
     arch = {"size": size, **asdict(s), "ngram_buckets": ngram_buckets, "dropout": dropout}
     return model, arch
@@ -137,7 +176,7 @@ class BaseModelError(UserError):
     """A --base-model that cannot be loaded; the message says what to pass instead."""
 
 
-def load_base_model(base_model: str, num_labels: int) -> tuple[SequenceClassifier, object]:
+def load_base_model(base_model: str, num_labels: int) -> tuple[SequenceClassifier, Any]:
     """A pretrained encoder and its tokenizer, from a local directory or a hub id."""
     from transformers import AutoModel, AutoTokenizer
 
@@ -177,12 +216,11 @@ def save_trained(model: SequenceClassifier, directory: Path) -> None:
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
-    model.encoder.config.save_pretrained(directory)  # type: ignore[union-attr]
+    model.encoder.config.save_pretrained(directory)
     head = {
         "hidden": model.hidden,
         "num_labels": model.head.out_features,
         "ngram_buckets": model.ngrams.buckets if model.ngrams is not None else 0,
-        "ngram_dim": model.ngrams.embedding.embedding_dim if model.ngrams is not None else 0,
     }
     (directory / "head.json").write_text(json.dumps(head), encoding="utf-8")
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
@@ -201,7 +239,7 @@ def load_trained(directory: Path) -> SequenceClassifier:
         encoder = AutoModel.from_config(config)
     head = json.loads((directory / "head.json").read_text(encoding="utf-8"))
     buckets = head.get("ngram_buckets", 0)
-    ngrams = NgramBag(buckets, head["ngram_dim"]) if buckets else None
+    ngrams = NgramLinear(buckets, head["num_labels"]) if buckets else None
     model = SequenceClassifier(encoder, head["hidden"], head["num_labels"], ngrams=ngrams)
     model.load_state_dict(load_file(str(directory / "model.safetensors")))
     return model.eval()
@@ -213,11 +251,27 @@ def warm_start(
     """A trained fanzha model's encoder with a head for `labels`; rows of labels the old model
     already knew are copied, so a retrain on related data starts from what it learned."""
     old = load_trained(directory)
-    model = SequenceClassifier(old.encoder, old.hidden, len(labels), ngrams=old.ngrams)
+    ngrams = NgramLinear(old.ngrams.buckets, len(labels)) if old.ngrams is not None else None
+    model = SequenceClassifier(old.encoder, old.hidden, len(labels), ngrams=ngrams)
     with torch.no_grad():
         for i, label in enumerate(labels):
             if label in old_labels:
                 j = old_labels.index(label)
                 model.head.weight[i] = old.head.weight[j]
                 model.head.bias[i] = old.head.bias[j]
+                if ngrams is not None and old.ngrams is not None:
+                    ngrams.weight.weight[:, i] = old.ngrams.weight.weight[:, j]
     return model
+
+
+def fit_ngram_idf(
+    model: SequenceClassifier, encoded: Sequence[Encoded], batch_size: int = 256
+) -> None:
+    """Document frequencies of the n-gram buckets over the training messages."""
+    if model.ngrams is None:
+        return
+    batches = (
+        tuple(torch.from_numpy(a) for a in pad_batch(encoded[i : i + batch_size]))
+        for i in range(0, len(encoded), batch_size)
+    )
+    model.ngrams.fit_idf(batches)  # type: ignore[arg-type]

@@ -209,7 +209,7 @@ def run_training(options: TrainOptions) -> Path:
     from training.calibrate import fit_temperature
     from training.export import export_model, parity
     from training.loop import LoopConfig, bf16_is_fast, fit, predict_logits
-    from training.model import PYTORCH_DIR, save_trained
+    from training.model import PYTORCH_DIR, fit_ngram_idf, save_trained
     from training.report import write_report
 
     started = time.perf_counter()
@@ -222,6 +222,8 @@ def run_training(options: TrainOptions) -> Path:
         torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
     model, encoder, arch = build_model(options, split.train, prep.labels)
+    if not options.init_from:
+        fit_ngram_idf(model, encoder.encode(split.train.texts))
     loop_config = LoopConfig(
         epochs=options.epochs,
         batch_size=options.batch_size,

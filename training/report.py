@@ -35,7 +35,7 @@ def confusion_plot(matrix: list[list[int]], labels: list[str], title: str) -> st
         for j in range(len(labels)):
             if m[i, j]:
                 color = "white" if share[i, j] > 0.5 else "black"
-                ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=7, color=color)
+                ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=7, color=color)
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_xlabel("predicted")
