@@ -1,0 +1,156 @@
+"""Score one chunk of raw values: the unit of work both engines (local and Spark) share.
+
+Results depend on which messages share an ONNX batch: the INT8 graph quantises activations with
+a per-tensor scale, so the padding and the neighbours in a batch move probabilities in the third
+decimal. Both engines therefore score the same chunks (consecutive input rows, `chunk_size` of
+them) through the same steps as `Classifier.classify` (tokenise, length-sorted batches, softmax
+with the model's temperature, verdicts); that is what makes a Spark run reproduce a local run,
+and a resumed run reproduce an uninterrupted one. The steps are split (`prepare` / `infer` /
+`finish`) so the local engine can run the Python parts beside inference.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from fanzha.classifier import Classifier
+from fanzha.decision import softmax
+from fanzha.results import result_record
+from fanzha.tokenizer import Encoded
+
+# Field metadata marking a string column that holds JSON: the JSONL writer emits it as nested JSON.
+JSON_META = {b"fanzha.json": b"1"}
+
+RESULT_FIELDS: tuple[tuple[str, pa.DataType, bool], ...] = (
+    # (name, type, holds JSON text)
+    ("label", pa.string(), False),
+    ("label_zh", pa.string(), False),
+    ("is_scam", pa.bool_(), False),
+    ("risk", pa.float64(), False),
+    ("suggestion", pa.string(), False),
+    ("scores", pa.string(), True),
+    ("indicators", pa.string(), True),
+    ("truncated", pa.bool_(), False),
+    ("model_version", pa.string(), False),
+    ("error", pa.string(), False),
+)
+RESULT_NAMES: tuple[str, ...] = tuple(name for name, _, _ in RESULT_FIELDS)
+
+
+def result_schema(prefix: str = "") -> pa.Schema:
+    return pa.schema(
+        pa.field(prefix + name, dtype, metadata=JSON_META if is_json else None)
+        for name, dtype, is_json in RESULT_FIELDS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A row the reader could not parse (e.g. a JSONL line that is not an object); it is still
+    written, with this message in the error column, so rows out equal rows in."""
+
+    message: str
+
+
+def text_error(value: object) -> str | None:
+    """Why `value` cannot be scored, or None if it can."""
+    if isinstance(value, Unreadable):
+        return value.message
+    if value is None:
+        return "no text (null or missing)"
+    if not isinstance(value, str):
+        return f"text is {type(value).__name__}, not a string"
+    if not value.strip():
+        return "text is empty"
+    return None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A chunk after the CPU-side work before inference: what is scorable, and its tokens."""
+
+    size: int
+    errors: list[str | None]
+    ok: list[int]  # positions of the scorable rows
+    texts: list[str]
+    encoded: list[Encoded]
+
+
+def prepare(classifier: Classifier, values: Sequence[object]) -> Prepared:
+    errors = [text_error(value) for value in values]
+    ok = [i for i, problem in enumerate(errors) if problem is None]
+    texts = [str(values[i]) for i in ok]
+    return Prepared(len(values), errors, ok, texts, classifier.encoder.encode(texts))
+
+
+def infer(classifier: Classifier, prepared: Prepared, batch_size: int) -> np.ndarray:
+    """Calibrated probabilities, exactly as `Classifier.classify` computes them."""
+    if not prepared.encoded:
+        return np.empty((0, len(classifier.labels)), dtype=np.float32)
+    logits = classifier.logits_in_order(prepared.encoded, batch_size)
+    return softmax(logits, classifier.temperature)
+
+
+def finish(classifier: Classifier, prepared: Prepared, probs: np.ndarray) -> dict[str, list[Any]]:
+    """Result columns (unprefixed names, Python values), rows in input order."""
+    n = prepared.size
+    columns: dict[str, list[Any]] = {name: [None] * n for name in RESULT_NAMES}
+    columns["model_version"] = [classifier.version] * n
+    columns["error"] = list(prepared.errors)
+    verdicts = classifier.verdicts(probs) if len(probs) else []
+    rows = zip(prepared.ok, prepared.texts, prepared.encoded, verdicts, strict=True)
+    for i, text, encoded, verdict in rows:
+        record = result_record(text, verdict, encoded.truncated, classifier.version)
+        for name in ("label", "label_zh", "is_scam", "risk", "suggestion", "truncated"):
+            columns[name][i] = record[name]
+        columns["scores"][i] = _dumps(record["scores"])
+        columns["indicators"][i] = _dumps(record["indicators"])
+    return columns
+
+
+def to_table(columns: dict[str, list[Any]], prefix: str = "") -> pa.Table:
+    schema = result_schema(prefix)
+    arrays = [
+        pa.array(columns[name], type=schema.field(prefix + name).type) for name in RESULT_NAMES
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def score_values(
+    classifier: Classifier, values: Sequence[object], batch_size: int
+) -> dict[str, list[Any]]:
+    """Result columns for one chunk of raw text values."""
+    prepared = prepare(classifier, values)
+    return finish(classifier, prepared, infer(classifier, prepared, batch_size))
+
+
+def score_table(
+    classifier: Classifier, values: Sequence[object], batch_size: int, prefix: str = ""
+) -> pa.Table:
+    return to_table(score_values(classifier, values, batch_size), prefix)
+
+
+# One classifier per process: pool workers and Spark's Python workers score many chunks, and
+# the tokenizer and ONNX session must be loaded once, not per chunk.
+_CACHE: dict[tuple[str, int, bool], Classifier] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_classifier(model_dir: str | Path, threads: int, allow_spinning: bool) -> Classifier:
+    key = (str(Path(model_dir).resolve()), threads, allow_spinning)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = Classifier.load(key[0], threads=threads, allow_spinning=allow_spinning)
+        return _CACHE[key]
