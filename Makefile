@@ -5,8 +5,9 @@ BIN     := $(VENV)/bin
 MODEL   ?= models/default
 CORPUS  ?= data/corpus/corpus.jsonl
 EVALSET ?= data/eval/handwritten.jsonl
+DEVSET  ?= data/dev/handwritten_dev.jsonl
 
-.PHONY: setup demo test lint format corpus train serve bench clean
+.PHONY: setup demo test lint format corpus train serve loadtest loadtest-all bench clean
 
 setup: $(BIN)/fanzha
 $(BIN)/fanzha: pyproject.toml
@@ -37,10 +38,24 @@ corpus: setup
 
 # Reproduces models/default from scratch (about 20 minutes on 2 cores).
 train: corpus
-	$(BIN)/fanzha train --data $(CORPUS) --eval-data $(EVALSET) --out $(MODEL)
+	$(BIN)/fanzha train --data $(CORPUS) --validation-data $(DEVSET) --eval-data $(EVALSET) --out $(MODEL)
 
 serve: setup
 	$(BIN)/fanzha serve --model $(MODEL)
+
+# One load shape against a service started on MODEL: make loadtest SHAPE=province-peak WORKERS=2
+SHAPE   ?= city-day
+WORKERS ?= 1
+loadtest: setup
+	$(BIN)/fanzha loadtest --shape $(SHAPE) --model $(MODEL) --workers $(WORKERS)
+
+# Every shape in turn, province-peak with 1 and 2 workers, one table (about 20 minutes).
+loadtest-all: setup
+	$(BIN)/python scripts/loadtest_suite.py --model $(MODEL)
+
+# Bare runner vs service vs naive PyTorch vs TF-IDF, side by side (about 4 minutes).
+bench: setup
+	$(BIN)/python scripts/bench_suite.py --model $(MODEL)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
