@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--size",
-        default="small",
+        default="tiny",
         choices=("micro", "tiny", "small", "base"),
         help="encoder size when training from scratch",
     )
@@ -177,16 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ngram-buckets",
         type=int,
-        default=0,
+        default=262144,
         help="hashed character 2/3-gram bag beside the encoder (0: none)",
     )
     p.add_argument("--dropout", type=float, default=0.1)
-    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument(
-        "--token-noise", type=float, default=0.0, help="share of tokens masked during training"
+        "--token-noise", type=float, default=0.15, help="share of tokens masked during training"
     )
     p.add_argument("--truncation", default="head_tail", choices=("head", "tail", "head_tail"))
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float)
     p.add_argument("--patience", type=int, default=2, help="epochs without improvement")

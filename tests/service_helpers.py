@@ -3,6 +3,7 @@ model-directory variants (a "new version", a broken one) made from the tiny mode
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -66,6 +67,7 @@ def settings_for(model_dir: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"model_dir": model_dir, "port": free_port(), "log_level": "warning"}
     # a fresh feedback/rules database per server: never the default file in the working tree
     db_dir = tempfile.mkdtemp(prefix="fanzha-db-")
+    atexit.register(shutil.rmtree, db_dir, True)
     values["database_url"] = f"sqlite:///{db_dir}/fanzha.sqlite3"
     values.update(overrides)
     return Settings.model_validate(values)

@@ -84,12 +84,15 @@ class NgramLinear(nn.Module):
         self.idf.copy_(torch.log((1 + docs) / (1 + df)) + 1)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        total = torch.zeros(len(input_ids), self.weight.embedding_dim)
-        norm = torch.zeros(len(input_ids))
+        # sums of per-order terms, never a zeros(batch, ...) start: ONNX export would freeze the
+        # traced batch size into the graph
+        totals, norms = [], []
         for grams, m in self.grams(input_ids, attention_mask):
             w = self.idf[grams] * m
-            total = total + (self.weight(grams) * w.unsqueeze(-1)).sum(1)
-            norm = norm + w.sum(1)
+            totals.append((self.weight(grams) * w.unsqueeze(-1)).sum(1))
+            norms.append(w.sum(1))
+        total = torch.stack(totals).sum(0)
+        norm = torch.stack(norms).sum(0)
         return total / norm.clamp(min=1e-6).unsqueeze(-1)
 
 
@@ -254,6 +257,8 @@ def warm_start(
     ngrams = NgramLinear(old.ngrams.buckets, len(labels)) if old.ngrams is not None else None
     model = SequenceClassifier(old.encoder, old.hidden, len(labels), ngrams=ngrams)
     with torch.no_grad():
+        if ngrams is not None and old.ngrams is not None:
+            ngrams.idf.copy_(old.ngrams.idf)  # same tokenizer, same n-gram statistics
         for i, label in enumerate(labels):
             if label in old_labels:
                 j = old_labels.index(label)

@@ -55,10 +55,10 @@ class TrainOptions:
     label_column: str = "label"
     base_model: str | None = None
     init_from: str | None = None  # a fanzha model directory to warm-start from
-    size: str = "small"
+    size: str = "tiny"
     max_length: int = 160
     truncation: str = "head_tail"
-    epochs: int = 8
+    epochs: int = 6
     batch_size: int = 32
     learning_rate: float | None = None  # 1e-3 from scratch, 5e-5 for a pretrained encoder
     patience: int = 2
@@ -70,10 +70,10 @@ class TrainOptions:
     resume: bool = False
     threads: int = 0
     precision: str = "auto"  # bf16 autocast where the CPU runs it natively, else fp32
-    ngram_buckets: int = 0  # hashed char 2/3-gram bag beside the encoder (from scratch only)
+    ngram_buckets: int = 262144  # hashed char 2/3-gram bag beside the encoder (from scratch only)
     dropout: float = 0.1
-    label_smoothing: float = 0.0
-    token_noise: float = 0.0
+    label_smoothing: float = 0.1
+    token_noise: float = 0.15
     review_threshold: float = 0.5
     block_threshold: float = 0.9
     name: str = "fanzha"
