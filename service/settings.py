@@ -215,12 +215,14 @@ class Settings(BaseSettings):
         review, block = self.review_threshold, self.block_threshold
         if review is not None and block is not None and review > block:
             raise ValueError(
-                f"review_threshold ({review}) must not exceed block_threshold ({block})"
+                f"--review-threshold / {env_name('review_threshold')} ({review}) must not "
+                f"exceed --block-threshold / {env_name('block_threshold')} ({block})"
             )
         if self.max_queue < self.max_messages:
             raise ValueError(
-                f"max_queue ({self.max_queue}) must be at least max_messages "
-                f"({self.max_messages}), or a full-size request could never be queued"
+                f"--max-queue / {env_name('max_queue')} ({self.max_queue}) must be at least "
+                f"--max-messages / {env_name('max_messages')} ({self.max_messages}), or a "
+                "full-size request could never be queued"
             )
         return self
 

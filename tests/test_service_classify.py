@@ -16,9 +16,11 @@ from fanzha.results import result_record
 from tests.conftest import tiny_records
 from tests.service_helpers import ThreadServer, classify_body, thread_server
 
-# Dynamic INT8 quantisation scales activations per batch tensor, so a message's scores move in
-# the last digits with its batch-mates and padding. Labels, suggestions and evidence must not.
-SCORE_TOLERANCE = 5e-3
+# Dynamic INT8 quantisation scales activations per batch tensor, so a message's scores move
+# with its batch-mates and padding: by up to about 0.01 when a 300-character message shares the
+# batch (measured). Labels, suggestions and evidence must not move; a result routed to the
+# wrong request differs in its evidence and, almost always, by far more than this.
+SCORE_TOLERANCE = 2e-2
 
 
 @pytest.fixture(scope="module")

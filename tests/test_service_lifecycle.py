@@ -164,6 +164,9 @@ def test_several_workers_restart_one_by_one_and_keep_serving(
         point(current, v2)
         reply = httpx.post(server.url + "/admin/reload", json={}, headers=auth)
         assert reply.status_code == 202 and reply.json()["status"] == "restarting_workers"
+        # both workers replaced (requests alone may all land on the first new one)
+        wait_until(lambda: server.logs().count('"model_version": "mw-v2", "workers"') == 2,
+                   timeout=60, interval=0.1)  # fmt: skip
         wait_until(lambda: {version() for _ in range(6)} == {"mw-v2"}, timeout=60, interval=0.1)
 
         point(current, broken)

@@ -220,9 +220,18 @@ class LiveRules:
             self._task = None
 
     async def _poll(self) -> None:
+        seen = self._file_signature
         while True:
             await asyncio.sleep(self.poll_s)
             try:
+                # a file being written may be read half-way, and a prefix of a rules file is
+                # often a valid rules file: load a new version only once it has stood still
+                # for a whole poll interval
+                signature = await asyncio.to_thread(self._signature)
+                settled = signature == seen
+                seen = signature
+                if signature != self._file_signature and not settled:
+                    continue
                 if await asyncio.to_thread(self.changed):
                     await asyncio.to_thread(self.reload)
             except RulesError:
