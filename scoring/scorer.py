@@ -23,6 +23,8 @@ import pyarrow as pa
 
 from fanzha.classifier import Classifier
 from fanzha.decision import softmax
+from fanzha.normalize import Normalized
+from fanzha.results import prepare as prepare_texts
 from fanzha.results import result_record
 from fanzha.tokenizer import Encoded
 
@@ -85,6 +87,7 @@ class Prepared:
     errors: list[str | None]
     ok: list[int]  # positions of the scorable rows
     texts: list[str]
+    normalized: list[Normalized]  # kept for the evidence, so each text is normalised once
     encoded: list[Encoded]
 
 
@@ -92,7 +95,8 @@ def prepare(classifier: Classifier, values: Sequence[object]) -> Prepared:
     errors = [text_error(value) for value in values]
     ok = [i for i, problem in enumerate(errors) if problem is None]
     texts = [str(values[i]) for i in ok]
-    return Prepared(len(values), errors, ok, texts, classifier.encoder.encode(texts))
+    normalized, encoded = prepare_texts(classifier.encoder, texts)
+    return Prepared(len(values), errors, ok, texts, normalized, encoded)
 
 
 def infer(classifier: Classifier, prepared: Prepared, batch_size: int) -> np.ndarray:
@@ -110,9 +114,11 @@ def finish(classifier: Classifier, prepared: Prepared, probs: np.ndarray) -> dic
     columns["model_version"] = [classifier.version] * n
     columns["error"] = list(prepared.errors)
     verdicts = classifier.verdicts(probs) if len(probs) else []
-    rows = zip(prepared.ok, prepared.texts, prepared.encoded, verdicts, strict=True)
-    for i, text, encoded, verdict in rows:
-        record = result_record(text, verdict, encoded.truncated, classifier.version)
+    rows = zip(
+        prepared.ok, prepared.texts, prepared.normalized, prepared.encoded, verdicts, strict=True
+    )
+    for i, text, normalized, encoded, verdict in rows:
+        record = result_record(text, verdict, encoded.truncated, classifier.version, normalized)
         for name in ("label", "label_zh", "is_scam", "risk", "suggestion", "truncated"):
             columns[name][i] = record[name]
         columns["scores"][i] = _dumps(record["scores"])

@@ -186,17 +186,29 @@ class Batcher:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
-    def admit(self, n: int, deadline: float | None = None) -> None:
+    def admit(self, n: int, deadline: float | None = None, arrival: float | None = None) -> None:
         """Raise Overloaded at once if `n` more messages do not fit in the queue, or if the
-        queue ahead of them would take longer to clear than the time left to `deadline`."""
+        queue ahead of them would take longer to clear than the time left to `deadline`.
+
+        With `arrival`, the time the request already spent before reaching here (reading,
+        parsing: the event loop's backlog) is counted again for what follows inference
+        (evidence, the response), which competes for the same loop. Without this, an overloaded
+        loop admits requests that then miss their deadline after using the model, and goodput
+        collapses instead of the excess being refused."""
         if self._depth + n > self.max_queue:
             self._stats.overloaded += 1
             raise Overloaded(f"{self._depth} messages are queued (limit {self.max_queue})")
-        if deadline is not None and self._rate > 0.0 and self._depth:
-            wait = (self._depth + n) / self._rate
-            if time.monotonic() + wait > deadline:
-                self._stats.overloaded += 1
-                raise Overloaded(f"the queue needs about {wait * 1000:.0f} ms to clear")
+        if deadline is None:
+            return
+        now = time.monotonic()
+        lag = now - arrival if arrival is not None else 0.0
+        wait = (self._depth + n) / self._rate if self._rate > 0.0 and self._depth else 0.0
+        if now + wait + lag > deadline:
+            self._stats.overloaded += 1
+            raise Overloaded(
+                f"the queue needs about {wait * 1000:.0f} ms to clear and the service is "
+                f"{lag * 1000:.0f} ms behind"
+            )
 
     def expected_wait(self) -> float:
         """Seconds the queued messages need at the rate seen under load (0 if unknown)."""

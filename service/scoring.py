@@ -93,12 +93,15 @@ class Scorer:
         deadline: float,
         senders: Sequence[str | None] | None = None,
         ids: Sequence[str | None] | None = None,
+        arrival: float | None = None,
     ) -> Scored:
-        """Results for `texts` in order; raises Overloaded / DeadlineExceeded / ShuttingDown."""
+        """Results for `texts` in order; raises Overloaded / DeadlineExceeded / ShuttingDown.
+        `arrival` (time.monotonic() when the request came in) lets admission see loop lag."""
         model = self.holder.current
         ruleset = self.rules.current if self.rules is not None else None
         classifier = model.classifier
-        self.batcher.admit(len(texts), deadline)  # refuse before spending time on encoding
+        # refuse before spending time on encoding
+        self.batcher.admit(len(texts), deadline, arrival)
         offload = sum(map(len, texts)) > OFFLOAD_CHARS
         if offload:
             prepared = await asyncio.to_thread(prepare, classifier.encoder, texts)

@@ -199,3 +199,20 @@ def test_a_request_that_would_miss_its_deadline_is_refused_at_once() -> None:
         await batcher.stop()
 
     run(go())
+
+
+def test_a_request_the_event_loop_kept_waiting_is_refused_before_using_the_model() -> None:
+    """Time spent before admission (a backlogged loop) will be spent again after inference:
+    a request that has used half its budget getting here would miss it, so it is refused."""
+
+    async def go() -> None:
+        batcher = Batcher(max_batch_size=1, max_wait_s=0.0)
+        await batcher.start()
+        now = time.monotonic()
+        with pytest.raises(Overloaded, match="behind"):
+            batcher.admit(1, deadline=now + 0.1, arrival=now - 0.2)
+        batcher.admit(1, deadline=now + 1.0, arrival=now - 0.01)  # a normal request passes
+        assert batcher.stats().overloaded == 1
+        await batcher.stop()
+
+    run(go())

@@ -215,7 +215,8 @@ PYTORCH_DIR = "pytorch"
 
 def save_trained(model: SequenceClassifier, directory: Path) -> None:
     """The PyTorch weights beside the ONNX graph: for the PyTorch side of benchmarks and for
-    warm-starting a retrain. The runtime never reads them."""
+    warm-starting a retrain. The runtime never reads them. Stored as float16 (read back as
+    float32): a warm start does not need more, and it halves what a model directory ships."""
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -226,7 +227,10 @@ def save_trained(model: SequenceClassifier, directory: Path) -> None:
         "ngram_buckets": model.ngrams.buckets if model.ngrams is not None else 0,
     }
     (directory / "head.json").write_text(json.dumps(head), encoding="utf-8")
-    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    state = {
+        k: (v.half() if v.is_floating_point() else v).contiguous()
+        for k, v in model.state_dict().items()
+    }
     save_file(state, str(directory / "model.safetensors"))
 
 
@@ -244,7 +248,8 @@ def load_trained(directory: Path) -> SequenceClassifier:
     buckets = head.get("ngram_buckets", 0)
     ngrams = NgramLinear(buckets, head["num_labels"]) if buckets else None
     model = SequenceClassifier(encoder, head["hidden"], head["num_labels"], ngrams=ngrams)
-    model.load_state_dict(load_file(str(directory / "model.safetensors")))
+    state = load_file(str(directory / "model.safetensors"))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return model.eval()
 
 

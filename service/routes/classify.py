@@ -50,6 +50,7 @@ def build_router(body_model: type[BaseModel], max_body_bytes: int) -> APIRouter:
             deadline,
             senders=[m.sender for m in messages],
             ids=[m.id for m in messages],
+            arrival=request.state.arrival,
         )
         request.state.log = scored.log_fields
         records = zip(messages, scored.records, strict=True)
