@@ -7,6 +7,7 @@ on the hand-written set (with the evasion-robustness table) and score that set a
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from fanzha.classifier import Classifier
@@ -22,7 +23,7 @@ EXAMPLES = [
 ]
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="models/default")
     parser.add_argument("--eval", default="data/eval/handwritten.jsonl")
@@ -40,13 +41,20 @@ def main() -> None:
     from fanzha.cli import main as fanzha
 
     print()
-    fanzha(["evaluate", "--model", args.model, "--data", args.eval, "--adversarial"])
+    status = fanzha(["evaluate", "--model", args.model, "--data", args.eval, "--adversarial"])
+    if status:
+        return status
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     scored = out / "handwritten.scored.jsonl"
-    fanzha(["score", "--model", args.model, "--input", args.eval, "--output", str(scored)])
+    # the evaluation file has its own `label` column: the predictions go beside it as pred_*
+    score = ["score", "--model", args.model, "--input", args.eval, "--output", str(scored)]
+    status = fanzha([*score, "--result-prefix", "pred_", "--overwrite"])
+    if status:
+        return status
     print(f"\nscored archive: {scored}; model report: {Path(args.model) / 'report.html'}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
