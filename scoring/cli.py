@@ -10,9 +10,13 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fanzha.errors import USER_ERRORS
 from scoring.formats import FileFormat, resolve_format
+
+if TYPE_CHECKING:
+    from scoring.reconcile import ReconcileReport
 
 EXAMPLES = """\
 examples:
@@ -147,11 +151,7 @@ def run_local_cli(args: argparse.Namespace) -> int:
         f"{resumed}: {summary.errors} unscorable row(s) (see the error column), "
         f"{summary.seconds:.1f} s, {summary.rate:.0f} msgs/s"
     )
-    if summary.reconcile is not None:
-        print(summary.reconcile.describe())
-        if not summary.reconcile.ok:
-            return 3
-    return 0
+    return _exit_status(summary.reconcile)
 
 
 def run_spark_cli(args: argparse.Namespace) -> int:
@@ -192,11 +192,15 @@ def run_spark_cli(args: argparse.Namespace) -> int:
         f"scored {result.rows} row(s) into {opts.output or opts.output_table} "
         f"with model {result.model_version} in {result.seconds:.1f} s"
     )
-    if result.reconcile is not None:
-        print(result.reconcile.describe())
-        if not result.reconcile.ok:
-            return 3
-    return 0
+    return _exit_status(result.reconcile)
+
+
+def _exit_status(reconcile: ReconcileReport | None) -> int:
+    """0, or 3 when reconciliation found missing or extra rows (the report is printed)."""
+    if reconcile is None:
+        return 0
+    print(reconcile.describe())
+    return 0 if reconcile.ok else 3
 
 
 class _UsageError(Exception):
