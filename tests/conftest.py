@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,24 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_data: Path) ->
         threads=2,
     )
     return run_training(options)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One PostgreSQL server for the session (skips with a hint where none can be started)."""
+    from tests.feedback_helpers import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each feedback-store test runs on SQLite and on an emptied PostgreSQL database."""
+    from tests.feedback_helpers import reset_database
+
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/feedback.sqlite3"
+    url: str = request.getfixturevalue("postgres_url")
+    reset_database(url)
+    return url

@@ -14,15 +14,12 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from service.feedback.db import Database, feedback, feedback_events
-from tests.feedback_helpers import postgres_server, reset_database
 from tests.service_helpers import REPO, ProcessServer
 
 WRITER = """
@@ -41,21 +38,6 @@ for i in range(start, stop):
     store.add(Submission(f"测试短信第{i % 37}条", labels[i % 3], analyst="w", submission_id=sid))
     print(sid, flush=True)
 """
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/feedback.sqlite3"
-    url: str = request.getfixturevalue("postgres_url")
-    reset_database(url)
-    return url
 
 
 def writer(url: str, prefix: str, start: int, stop: int) -> subprocess.Popen[str]:

@@ -5,30 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from service.feedback.db import Database, DatabaseUrlError, StoreUnavailable, parse_url
 from service.feedback.rule_store import RuleStore
 from service.feedback.store import FeedbackStore, Submission
-from tests.feedback_helpers import postgres_server, reset_database
 from tests.service_helpers import free_port
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/feedback.sqlite3"
-    url: str = request.getfixturevalue("postgres_url")
-    reset_database(url)
-    return url
 
 
 @pytest.fixture()
