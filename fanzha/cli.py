@@ -178,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--ngram-buckets",
         type=int,
         default=262144,
-        help="hashed character 2/3-gram bag beside the encoder (0: none)",
+        help="slots of the character 1-3-gram TF-IDF table beside the encoder (0: none)",
     )
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--label-smoothing", type=float, default=0.1)

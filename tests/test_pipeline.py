@@ -18,7 +18,12 @@ def test_tiny_model_dir_is_complete(tiny_model_dir: Path) -> None:
     assert card["evaluation"]["test"]["model"]["n"] > 0
     assert "baseline" in card["evaluation"]["test"]
     assert card["parity"]["int8"]["label_agreement"] >= 0.95
-    assert (tiny_model_dir / "report.html").stat().st_size > 10_000
+    ensemble = card["ensemble"]
+    scores = ensemble["validation_macro_f1_by_encoder_weight"]
+    assert "0.0" in scores and scores[str(ensemble["encoder_weight"])] == max(scores.values())
+    assert ensemble["ngrams"]["grams"] > 0
+    report = (tiny_model_dir / "report.html").read_text(encoding="utf-8")
+    assert len(report) > 10_000 and "ensemble: n-gram half" in report
     assert not (tiny_model_dir / ".work").exists()
 
 

@@ -101,15 +101,42 @@ def length_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) 
 
 @torch.inference_mode()
 def predict_logits(
-    model: SequenceClassifier, encoded: Sequence[Encoded], pad_id: int = 0, batch_size: int = 128
+    model: SequenceClassifier,
+    encoded: Sequence[Encoded],
+    pad_id: int = 0,
+    batch_size: int = 128,
+    encoder_only: bool = False,
 ) -> np.ndarray:
     """Logits in input order (batches sorted by length internally)."""
     model.eval()
-    out = np.zeros((len(encoded), model.head.out_features), dtype=np.float32)
+    forward = model.encoder_logits if encoder_only else model
+    return _in_order(encoded, pad_id, batch_size, model.head.out_features, forward)[0]
+
+
+@torch.inference_mode()
+def predict_parts(
+    model: SequenceClassifier, encoded: Sequence[Encoded], pad_id: int = 0, batch_size: int = 128
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encoder and n-gram logits apart, in input order, for choosing the ensemble's weights."""
+    if model.ngrams is None:
+        raise ValueError("the model has no n-gram part")
+    model.eval()
+    enc, ngr = _in_order(
+        encoded, pad_id, batch_size, model.head.out_features, model.encoder_logits, model.ngrams
+    )
+    return enc, ngr
+
+
+def _in_order(
+    encoded: Sequence[Encoded], pad_id: int, batch_size: int, width: int, *forwards: Callable
+) -> tuple[np.ndarray, ...]:
+    outs = tuple(np.zeros((len(encoded), width), dtype=np.float32) for _ in forwards)
     for idx in length_sorted_batches(encoded, batch_size):
         ids, mask = pad_batch([encoded[i] for i in idx], pad_id)
-        out[idx] = model(torch.from_numpy(ids), torch.from_numpy(mask)).float().numpy()
-    return out
+        tensors = torch.from_numpy(ids), torch.from_numpy(mask)
+        for out, forward in zip(outs, forwards, strict=True):
+            out[idx] = forward(*tensors).float().numpy()
+    return outs
 
 
 def fit(
@@ -139,8 +166,9 @@ def fit(
     total_steps = steps_per_epoch * config.epochs
     warmup = max(1, int(total_steps * config.warmup_ratio))
     decay_steps = max(1, total_steps - warmup)
+    trained = [p for name, p in model.named_parameters() if not name.startswith("ngrams.")]
     optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        trained, lr=config.learning_rate, weight_decay=config.weight_decay
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
@@ -174,20 +202,20 @@ def fit(
             if config.token_noise:
                 ids = mask_tokens(ids, mask, config.token_noise, config.mask_id, noise_rng)
             targets = torch.from_numpy(train_y[idx])
+            inputs = torch.from_numpy(ids), torch.from_numpy(mask)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
-                encoder_logits, ngram_logits = model.parts(
-                    torch.from_numpy(ids), torch.from_numpy(mask)
-                )
-            if ngram_logits is None:
-                loss = loss_fn(encoder_logits.float(), targets)
-            else:  # each part must classify alone, so their sum is a real ensemble
-                enc, ngr = encoder_logits.float(), ngram_logits.float()
-                loss = (
-                    loss_fn(enc + ngr, targets) + loss_fn(enc, targets) + loss_fn(ngr, targets)
-                ) / 3
+                logits = model.encoder_logits(*inputs).float()
+            loss = loss_fn(logits, targets)
+            if model.ngrams is not None:
+                # the n-gram half is already fitted and stays fixed: the encoder learns to
+                # classify alone and to correct the n-grams where they fail (on masked and
+                # rephrased text, as the augmentation makes it)
+                with torch.no_grad():
+                    ngram_logits = model.ngrams(*inputs)
+                loss = (loss + loss_fn(logits + ngram_logits, targets)) / 2
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_(trained, 1.0)
             optimizer.step()
             scheduler.step()
             running += loss.item()

@@ -8,7 +8,6 @@ is this module, so `input_ids, attention_mask -> logits` is the one interface ON
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import torch
 from torch import nn
 
 from fanzha.errors import UserError
-from fanzha.tokenizer import Encoded, pad_batch
+from training.ngrams import KEY_BASE, NgramLinear
 
 
 @dataclass(frozen=True)
@@ -37,68 +36,12 @@ SIZES: dict[str, EncoderSize] = {
 }
 
 
-class NgramLinear(nn.Module):
-    """A linear model over hashed character 1/2/3-grams (their mean weight per label): the
-    TF-IDF baseline's view of a message, inside the graph. Trained with its own loss beside
-    the encoder's (see `SequenceClassifier.parts`), it stays a good classifier on its own, and
-    the sum of the two is an ensemble: the encoder for context, the n-grams for robustness
-    to rephrasing that a small encoder trained on generated text lacks. Hashing runs on token
-    ids in the graph, so the tokenizer and the runtime need nothing extra."""
-
-    PRIME = 1_000_003
-    idf: torch.Tensor
-
-    def __init__(self, buckets: int, num_labels: int) -> None:
-        super().__init__()
-        self.buckets = buckets
-        self.weight = nn.Embedding(buckets, num_labels)
-        nn.init.zeros_(self.weight.weight)
-        # inverse document frequency per bucket, fitted on the training set (`fit_idf`): rare
-        # n-grams say more about a scheme than 的 or 您好 do, as in TF-IDF
-        self.register_buffer("idf", torch.ones(buckets))
-
-    def grams(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
-    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(bucket ids, mask) for the 1-, 2- and 3-grams of each message."""
-        m1 = attention_mask.to(torch.float32)
-        m2 = m1[:, :-1] * m1[:, 1:]
-        m3 = m2[:, :-1] * m1[:, 2:]
-        uni = input_ids % self.buckets
-        bi = (input_ids[:, :-1] * self.PRIME + input_ids[:, 1:]) % self.buckets
-        tri = (
-            (input_ids[:, :-2] * self.PRIME + input_ids[:, 1:-1]) * self.PRIME + input_ids[:, 2:]
-        ) % self.buckets
-        return [(uni, m1), (bi, m2), (tri, m3)]
-
-    @torch.no_grad()
-    def fit_idf(self, batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> None:
-        df = torch.zeros(self.buckets)
-        docs = 0
-        for input_ids, attention_mask in batches:
-            docs += len(input_ids)
-            for grams, m in self.grams(input_ids, attention_mask):
-                rows = torch.arange(len(grams)).unsqueeze(1).expand_as(grams)
-                keys = torch.unique((rows * self.buckets + grams)[m > 0])  # once per message
-                df += torch.bincount(keys % self.buckets, minlength=self.buckets)
-        self.idf.copy_(torch.log((1 + docs) / (1 + df)) + 1)
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        # sums of per-order terms, never a zeros(batch, ...) start: ONNX export would freeze the
-        # traced batch size into the graph
-        totals, norms = [], []
-        for grams, m in self.grams(input_ids, attention_mask):
-            w = self.idf[grams] * m
-            totals.append((self.weight(grams) * w.unsqueeze(-1)).sum(1))
-            norms.append(w.sum(1))
-        total = torch.stack(totals).sum(0)
-        norm = torch.stack(norms).sum(0)
-        return total / norm.clamp(min=1e-6).unsqueeze(-1)
-
-
 class SequenceClassifier(nn.Module):
     """Encoder, masked mean pooling, dropout and a linear layer; plus, when there is one, the
-    n-gram linear model, whose logits are added.
+    n-gram linear model, whose logits are added: an ensemble of the encoder (context) and the
+    n-grams (robust to rephrasing, which a small encoder trained on generated text is not).
+    The encoder is trained alone, the n-grams are fitted after it as a convex problem, and the
+    encoder's share is chosen on validation (`training.ensemble`).
 
     Mean pooling rather than the [CLS] pooler: a model trained from scratch on tens of
     thousands of messages learns a usable average far sooner than a [CLS] summary.
@@ -107,6 +50,7 @@ class SequenceClassifier(nn.Module):
     encoder: Any  # a transformers encoder; its config is read for export and cards
     ngrams: NgramLinear | None
     head: nn.Linear
+    encoder_weight: torch.Tensor
 
     def __init__(
         self,
@@ -121,22 +65,29 @@ class SequenceClassifier(nn.Module):
         self.ngrams = ngrams
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, num_labels)
+        # the encoder's share of the ensemble, a buffer so checkpoints and the graph carry it
+        self.register_buffer("encoder_weight", torch.tensor(1.0))
+
+    def encoder_logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
 
     def parts(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Encoder logits and n-gram logits (None without n-grams), trained each with a loss."""
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-        encoder_logits = self.head(self.dropout(pooled))
+        """Encoder logits and n-gram logits (None without n-grams)."""
+        encoder_logits = self.encoder_logits(input_ids, attention_mask)
         if self.ngrams is None:
             return encoder_logits, None
         return encoder_logits, self.ngrams(input_ids, attention_mask).to(encoder_logits.dtype)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         encoder_logits, ngram_logits = self.parts(input_ids, attention_mask)
-        return encoder_logits if ngram_logits is None else encoder_logits + ngram_logits
+        if ngram_logits is None:
+            return encoder_logits
+        return self.encoder_weight * encoder_logits + ngram_logits
 
     @property
     def hidden(self) -> int:
@@ -155,6 +106,8 @@ def build_scratch_model(
 
     if size not in SIZES:
         raise ValueError(f"unknown model size {size!r}; choose one of {', '.join(SIZES)}")
+    if ngram_buckets and vocab_size > KEY_BASE:
+        raise ValueError(f"the n-gram part needs a vocabulary below {KEY_BASE} tokens")
     s = SIZES[size]
     config = BertConfig(
         vocab_size=vocab_size,
@@ -227,11 +180,41 @@ def save_trained(model: SequenceClassifier, directory: Path) -> None:
         "ngram_buckets": model.ngrams.buckets if model.ngrams is not None else 0,
     }
     (directory / "head.json").write_text(json.dumps(head), encoding="utf-8")
+    state = _pack_ngram_table(model.state_dict())
     state = {
-        k: (v.half() if v.is_floating_point() else v).contiguous()
-        for k, v in model.state_dict().items()
+        k: (v.half() if v.is_floating_point() and v.dim() else v).contiguous()
+        for k, v in state.items()
     }
     save_file(state, str(directory / "model.safetensors"))
+
+
+_TABLE = ("ngrams.keys", "ngrams.idf", "ngrams.weight.weight")
+
+
+def _pack_ngram_table(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Only the used slots of the n-gram table (under half of them): the weights stay well
+    inside the model directory's 20 MB."""
+    if "ngrams.keys" not in state:
+        return dict(state)
+    used = torch.nonzero(state["ngrams.keys"] >= 0).squeeze(1)
+    packed = {k: v for k, v in state.items() if k not in _TABLE}
+    packed["ngrams.used_slots"] = used
+    for name in _TABLE:
+        packed[f"{name}.used"] = state[name][used]
+    return packed
+
+
+def _unpack_ngram_table(state: dict[str, torch.Tensor], buckets: int) -> dict[str, torch.Tensor]:
+    if "ngrams.used_slots" not in state:
+        return state
+    used = state.pop("ngrams.used_slots")
+    keys = torch.full((buckets,), -1, dtype=torch.int64)
+    idf = torch.zeros(buckets)
+    weight = torch.zeros(buckets, state["ngrams.weight.weight.used"].shape[1])
+    for name, dense in zip(_TABLE, (keys, idf, weight), strict=True):
+        dense[used] = state.pop(f"{name}.used").to(dense.dtype)
+        state[name] = dense
+    return state
 
 
 def load_trained(directory: Path) -> SequenceClassifier:
@@ -249,7 +232,8 @@ def load_trained(directory: Path) -> SequenceClassifier:
     ngrams = NgramLinear(buckets, head["num_labels"]) if buckets else None
     model = SequenceClassifier(encoder, head["hidden"], head["num_labels"], ngrams=ngrams)
     state = load_file(str(directory / "model.safetensors"))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    model.load_state_dict(_unpack_ngram_table(state, buckets))
     return model.eval()
 
 
@@ -261,27 +245,10 @@ def warm_start(
     old = load_trained(directory)
     ngrams = NgramLinear(old.ngrams.buckets, len(labels)) if old.ngrams is not None else None
     model = SequenceClassifier(old.encoder, old.hidden, len(labels), ngrams=ngrams)
-    with torch.no_grad():
-        if ngrams is not None and old.ngrams is not None:
-            ngrams.idf.copy_(old.ngrams.idf)  # same tokenizer, same n-gram statistics
+    with torch.no_grad():  # the n-gram part is refitted on the new data (convex, seconds)
         for i, label in enumerate(labels):
             if label in old_labels:
                 j = old_labels.index(label)
                 model.head.weight[i] = old.head.weight[j]
                 model.head.bias[i] = old.head.bias[j]
-                if ngrams is not None and old.ngrams is not None:
-                    ngrams.weight.weight[:, i] = old.ngrams.weight.weight[:, j]
     return model
-
-
-def fit_ngram_idf(
-    model: SequenceClassifier, encoded: Sequence[Encoded], batch_size: int = 256
-) -> None:
-    """Document frequencies of the n-gram buckets over the training messages."""
-    if model.ngrams is None:
-        return
-    batches = (
-        tuple(torch.from_numpy(a) for a in pad_batch(encoded[i : i + batch_size]))
-        for i in range(0, len(encoded), batch_size)
-    )
-    model.ngrams.fit_idf(batches)  # type: ignore[arg-type]

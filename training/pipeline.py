@@ -1,8 +1,9 @@
 """`fanzha train`: labelled files in, a ready-to-serve model directory out.
 
-Stages, each in its own module: data (load, validate, split) -> model (build) -> loop (fit)
--> calibrate (temperature) -> export (ONNX, INT8, parity) -> evaluate the exported graph
-through the serving Classifier, beside the TF-IDF baseline -> card and report.
+Stages, each in its own module: data (load, validate, split) -> model (build) -> ngrams
+(the n-gram half, a convex fit) -> loop (the encoder) -> ensemble (the encoder's share, on
+validation) -> calibrate (temperature) -> export (ONNX, INT8, parity) -> evaluate the exported
+graph through the serving Classifier, beside the TF-IDF baseline -> card and report.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class TrainOptions:
     resume: bool = False
     threads: int = 0
     precision: str = "auto"  # bf16 autocast where the CPU runs it natively, else fp32
-    ngram_buckets: int = 262144  # hashed char 2/3-gram bag beside the encoder (from scratch only)
+    ngram_buckets: int = 262144  # n-gram table slots beside the encoder (from scratch only)
     dropout: float = 0.1
     label_smoothing: float = 0.1
     token_noise: float = 0.15
@@ -209,7 +210,7 @@ def run_training(options: TrainOptions) -> Path:
     from training.calibrate import fit_temperature
     from training.export import export_model, parity
     from training.loop import LoopConfig, bf16_is_fast, fit, predict_logits
-    from training.model import PYTORCH_DIR, fit_ngram_idf, save_trained
+    from training.model import PYTORCH_DIR, save_trained
     from training.report import write_report
 
     started = time.perf_counter()
@@ -222,8 +223,7 @@ def run_training(options: TrainOptions) -> Path:
         torch.set_num_threads(options.threads)
     torch.manual_seed(options.seed)
     model, encoder, arch = build_model(options, split.train, prep.labels)
-    if not options.init_from:
-        fit_ngram_idf(model, encoder.encode(split.train.texts))
+    ngram_fit = fit_ngram_half(model, encoder, prep, options.seed)
     loop_config = LoopConfig(
         epochs=options.epochs,
         batch_size=options.batch_size,
@@ -255,6 +255,7 @@ def run_training(options: TrainOptions) -> Path:
         fingerprint=run_fingerprint(options),
     )
     pad = encoder.config.pad_id
+    ensemble = choose_ensemble(model, encoder, prep, ngram_fit)
     # calibration on validation, never on a set we report
     val_logits = predict_logits(model, encoder.encode(split.validation.texts), pad)
     temperature = fit_temperature(val_logits, prep.y(split.validation)) if len(val_logits) else 1.0
@@ -300,6 +301,7 @@ def run_training(options: TrainOptions) -> Path:
         "data": data_summary(options, prep, encoder),
         "evaluation": evaluation,
         "adversarial": adversarial,
+        "ensemble": ensemble,
         "augmentation": {"enabled": options.augment, "kinds": ["keyword"], "share": 0.3},
         "baseline": {
             "kind": "character 1-3-gram TF-IDF + logistic regression, same split and normaliser",
@@ -313,6 +315,56 @@ def run_training(options: TrainOptions) -> Path:
     write_report(out, card, prep.labels)
     shutil.rmtree(work, ignore_errors=True)
     return out
+
+
+def fit_ngram_half(model: Any, encoder: TextEncoder, prep: Prepared, seed: int) -> Any:
+    """The n-gram half, fitted on the training split before the encoder trains beside it
+    (training.ngrams); None for a model without one."""
+    from training.ngrams import fit_ngrams
+
+    if model.ngrams is None:
+        return None
+    split = prep.split
+    return fit_ngrams(
+        model.ngrams,
+        encoder.encode(split.train.texts),
+        prep.y(split.train),
+        len(prep.labels),
+        seed=seed,
+    )
+
+
+def choose_ensemble(
+    model: Any, encoder: TextEncoder, prep: Prepared, ngram_fit: Any
+) -> dict[str, Any]:
+    """The encoder's share of the ensemble, chosen on validation (training.ensemble)."""
+    import torch
+
+    from training.ensemble import choose_encoder_weight
+    from training.loop import predict_parts
+
+    if model.ngrams is None:
+        return {"kind": "encoder only"}
+    validation = prep.split.validation
+    weight = 1.0
+    scores: dict[str, float] = {}
+    if len(validation):
+        enc, ngr = predict_parts(model, encoder.encode(validation.texts), encoder.config.pad_id)
+        weight, scores = choose_encoder_weight(enc, ngr, prep.y(validation), len(prep.labels))
+    with torch.no_grad():
+        model.encoder_weight.fill_(weight)
+    log.info("ensemble: encoder weight %s (validation macro-F1 by weight: %s)", weight, scores)
+    return {
+        "kind": "encoder + character 1-3-gram TF-IDF linear model",
+        "encoder_weight": weight,
+        "validation_macro_f1_by_encoder_weight": scores,
+        "ngrams": {
+            "table_slots": model.ngrams.buckets,
+            "grams": ngram_fit.grams,
+            "left_out": ngram_fit.dropped,
+            "fit_seconds": round(ngram_fit.seconds, 1),
+        },
+    }
 
 
 def write_runtime_files(

@@ -158,6 +158,21 @@ def _adversarial_section(reports: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _ensemble_section(ensemble: dict[str, Any]) -> str:
+    """Validation macro-F1 for each share of the encoder: 0 is the n-gram half alone (the
+    baseline's model), so this shows whether the encoder earns its cost on this data."""
+    chosen = str(ensemble["encoder_weight"])
+    rows = [
+        [f"{w}{' (chosen)' if w == chosen else ''}", f"{f1:.4f}"]
+        for w, f1 in ensemble["validation_macro_f1_by_encoder_weight"].items()
+    ]
+    return (
+        "<h2>ensemble: n-gram half + w × encoder</h2>"
+        "<p>w = 0 is the n-gram half alone; w is chosen on validation.</p>"
+        + _table(rows, ["encoder weight w", "validation macro-F1"])
+    )
+
+
 def _table(rows: list[list[str]], header: list[str]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(
@@ -218,6 +233,9 @@ def render(card: dict[str, Any], labels: list[str]) -> str:
         parts.append("".join(f'<img src="{p}" alt="plot">' for p in plots))
     if card.get("adversarial"):
         parts.append(_adversarial_section(card["adversarial"]))
+    ensemble = card.get("ensemble", {})
+    if ensemble.get("validation_macro_f1_by_encoder_weight"):
+        parts.append(_ensemble_section(ensemble))
     history = card.get("training", {}).get("history") or []
     if history:
         parts.append("<h2>training</h2>" + f'<img src="{history_plot(history)}" alt="history">')
