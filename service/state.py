@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 import signal
@@ -70,6 +71,7 @@ class ServiceState:
         self.metrics.set_model(loaded.version, None)
         await self.batcher.start()
         self._install_signals()
+        self._freeze_heap()
         self.phase = "ready"
         log.info(
             "service ready",
@@ -89,6 +91,8 @@ class ServiceState:
         log.info("draining", extra={"event": "draining", "queued": stats.queued})
         await self.batcher.stop(self.settings.graceful_timeout_s)
         self._restore_signals()
+        if self.settings.gc_freeze:
+            gc.unfreeze()  # a host process that embeds the app gets its collector back
         log.info("stopped", extra={"event": "stopped", "batches": self.batcher.stats().batches})
 
     def retry_after(self) -> int:
@@ -110,7 +114,16 @@ class ServiceState:
             raise
         self.metrics.reloads.labels("loaded").inc()
         self.metrics.set_model(loaded.version, previous.version if previous else None)
+        self._freeze_heap()
         return previous, loaded
+
+    def _freeze_heap(self) -> None:
+        """Long-lived objects (model, tokenizer, app) out of the cyclic collector, so its full
+        collections scan only what requests allocate (see Settings.gc_freeze). Reference
+        counting still frees them, e.g. the old model after a reload."""
+        if self.settings.gc_freeze:
+            gc.collect()
+            gc.freeze()
 
     async def _reload_from_signal(self) -> None:
         with contextlib.suppress(ModelRejected):  # already logged; the old model keeps serving

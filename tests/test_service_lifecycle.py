@@ -18,6 +18,7 @@ from tests.service_helpers import (
     classify_body,
     copy_model,
     no_torch_env,
+    thread_server,
     wait_until,
 )
 
@@ -175,3 +176,20 @@ def test_several_workers_restart_one_by_one_and_keep_serving(
         assert {version() for _ in range(6)} == {"mw-v2"}
     finally:
         assert server.stop() in (0, -signal.SIGTERM)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_the_startup_heap_is_kept_out_of_the_garbage_collector(
+    tiny_model_dir: Path, freeze: bool
+) -> None:
+    """A full collection of the start-up heap stalls every request for 50-100 ms; frozen, it
+    is never scanned. Stopping hands the collector back to the host process."""
+    import gc
+
+    gc.unfreeze()
+    with thread_server(tiny_model_dir, gc_freeze=freeze) as server:
+        assert server.service.phase == "ready"
+        assert (gc.get_freeze_count() > 10_000) is freeze
+        with httpx.Client(base_url=server.url) as client:
+            assert client.post("/v1/classify", json=classify_body(["你好"])).status_code == 200
+    assert gc.get_freeze_count() == 0
