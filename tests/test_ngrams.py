@@ -9,7 +9,16 @@ import torch
 
 from fanzha.tokenizer import Encoded, pad_batch
 from training.ensemble import choose_encoder_weight
-from training.ngrams import EMPTY, NgramLinear, build_table, features, fit_ngrams, gram_keys, slots
+from training.ngrams import (
+    EMPTY,
+    NgramLinear,
+    build_table,
+    count_grams,
+    features,
+    fit_ngrams,
+    gram_keys,
+    slots,
+)
 
 
 def messages(n: int, seed: int = 0, vocab: int = 40) -> list[Encoded]:
@@ -38,8 +47,8 @@ def fitted() -> tuple[NgramLinear, list[Encoded]]:
 def test_graph_matches_the_features_it_was_fitted_on(fitted):
     module, _ = fitted
     fresh = messages(64, seed=1)  # padded batch of mixed lengths, repeated n-grams
-    table = build_table(messages(300), 4096)
-    expected = features(fresh, table) @ module.weight.weight.detach().numpy()
+    table = build_table(count_grams(messages(300)), 4096)
+    expected = features(count_grams(fresh), table) @ module.weight.weight.detach().numpy()
     expected += module.bias.detach().numpy()
     np.testing.assert_allclose(graph_logits(module, fresh), expected, atol=1e-5)
 
@@ -76,7 +85,7 @@ def test_keys_are_exact():
 
 def test_a_full_table_leaves_out_rarer_ngrams_and_never_shares_weights():
     encoded = messages(400, vocab=60)
-    table = build_table(encoded, 64, min_df=1)
+    table = build_table(count_grams(encoded), 64, min_df=1)
     assert table.dropped > 0
     used = table.keys[table.keys != EMPTY]
     assert len(np.unique(used)) == len(used)
@@ -97,12 +106,12 @@ def test_a_full_table_leaves_out_rarer_ngrams_and_never_shares_weights():
     if unigram_out:
         token = unigram_out[0] - 2**15
         lone = Encoded([token], False)
-        assert features([lone], table).nnz == 0
+        assert features(count_grams([lone]), table).nnz == 0
 
 
 def test_min_df_keeps_ngrams_seen_once_out():
     encoded = [Encoded([10, 11], False), Encoded([10, 12], False)]
-    table = build_table(encoded, 128, min_df=2)
+    table = build_table(count_grams(encoded), 128, min_df=2)
     assert table.grams == 1  # only the unigram 10 is in both messages
 
 

@@ -105,12 +105,10 @@ def predict_logits(
     encoded: Sequence[Encoded],
     pad_id: int = 0,
     batch_size: int = 128,
-    encoder_only: bool = False,
 ) -> np.ndarray:
     """Logits in input order (batches sorted by length internally)."""
     model.eval()
-    forward = model.encoder_logits if encoder_only else model
-    return _in_order(encoded, pad_id, batch_size, model.head.out_features, forward)[0]
+    return _in_order(encoded, pad_id, batch_size, model.head.out_features, model)[0]
 
 
 @torch.inference_mode()

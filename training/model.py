@@ -40,8 +40,8 @@ class SequenceClassifier(nn.Module):
     """Encoder, masked mean pooling, dropout and a linear layer; plus, when there is one, the
     n-gram linear model, whose logits are added: an ensemble of the encoder (context) and the
     n-grams (robust to rephrasing, which a small encoder trained on generated text is not).
-    The encoder is trained alone, the n-grams are fitted after it as a convex problem, and the
-    encoder's share is chosen on validation (`training.ensemble`).
+    The n-grams are fitted first as a convex problem and stay fixed; the encoder then trains
+    alone and on top of them, and its share is chosen on validation (`training.ensemble`).
 
     Mean pooling rather than the [CLS] pooler: a model trained from scratch on tens of
     thousands of messages learns a usable average far sooner than a [CLS] summary.

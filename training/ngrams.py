@@ -62,23 +62,31 @@ class GramTable:
     dropped: int  # of those, how many found both slots taken (the rarest ones)
 
 
-def build_table(
-    encoded: Sequence[Encoded], buckets: int, min_df: int = 2, max_token_id: int = KEY_BASE
-) -> GramTable:
+GramCounts = tuple[np.ndarray, np.ndarray]  # one message's distinct n-gram keys, their counts
+
+
+def count_grams(encoded: Sequence[Encoded]) -> list[GramCounts]:
+    """Each message's n-grams, counted once for both the table and the features."""
+    out = []
+    for e in encoded:
+        ids = np.asarray(e.ids, dtype=np.int64)
+        keys = np.concatenate([gram_keys(ids, n) for n in ORDERS])
+        out.append(np.unique(keys, return_counts=True))
+    return out
+
+
+def build_table(counted: Sequence[GramCounts], buckets: int, min_df: int = 2) -> GramTable:
     """Fill the table with the training n-grams seen in at least `min_df` messages, the most
     frequent first, so when both slots of an n-gram are taken it is one of the rarest that is
     left out (a rare n-gram says little; `dropped` is logged and carded)."""
-    if max_token_id > KEY_BASE:
-        raise ValueError(f"n-gram keys need token ids below {KEY_BASE}; the vocabulary has more")
-    per_message = [np.unique(np.concatenate(_orders(e))) for e in encoded]
-    keys, df = np.unique(np.concatenate(per_message), return_counts=True)
+    keys, df = np.unique(np.concatenate([k for k, _ in counted]), return_counts=True)
     keep = df >= min_df
     keys, df = keys[keep], df[keep]
     order = np.argsort(-df, kind="stable")
     keys, df = keys[order], df[order]
     table = np.full(buckets, EMPTY, dtype=np.int64)
     idf = np.zeros(buckets, dtype=np.float32)
-    weights = np.log((1 + len(encoded)) / (1 + df)) + 1  # TfidfVectorizer's smoothed idf
+    weights = np.log((1 + len(counted)) / (1 + df)) + 1  # TfidfVectorizer's smoothed idf
     first, second = slots(keys, buckets)
     dropped = 0
     for key, a, b, w in zip(keys, first, second, weights, strict=True):
@@ -93,20 +101,14 @@ def build_table(
     return GramTable(table, idf, len(keys), dropped)
 
 
-def _orders(e: Encoded) -> list[np.ndarray]:
-    ids = np.asarray(e.ids, dtype=np.int64)
-    return [gram_keys(ids, n) for n in ORDERS]
-
-
-def features(encoded: Sequence[Encoded], table: GramTable) -> sparse.csr_matrix:
+def features(counted: Sequence[GramCounts], table: GramTable) -> sparse.csr_matrix:
     """Sublinear-tf TF-IDF, L2-normalised over known n-grams: what `NgramLinear` computes in
     the graph, as a sparse matrix (one column per slot) for the convex fit."""
     buckets = len(table.keys)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     vals: list[np.ndarray] = []
-    for row, e in enumerate(encoded):
-        keys, counts = np.unique(np.concatenate(_orders(e)), return_counts=True)
+    for row, (keys, counts) in enumerate(counted):
         a, b = slots(keys, buckets)
         slot = np.where(table.keys[a] == keys, a, np.where(table.keys[b] == keys, b, -1))
         found = slot >= 0
@@ -118,10 +120,10 @@ def features(encoded: Sequence[Encoded], table: GramTable) -> sparse.csr_matrix:
             cols.append(slot)
             vals.append(x / norm)
     if not rows:
-        return sparse.csr_matrix((len(encoded), buckets), dtype=np.float32)
+        return sparse.csr_matrix((len(counted), buckets), dtype=np.float32)
     return sparse.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(len(encoded), buckets),
+        shape=(len(counted), buckets),
         dtype=np.float32,
     )
 
@@ -203,8 +205,9 @@ def fit_ngrams(
     from sklearn.linear_model import LogisticRegression
 
     started = time.perf_counter()
-    table = build_table(encoded, module.buckets, min_df)
-    x = features(encoded, table)
+    counted = count_grams(encoded)
+    table = build_table(counted, module.buckets, min_df)
+    x = features(counted, table)
     lr = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=seed)
     lr.fit(x, y)
     coef = np.zeros((num_labels, module.buckets), dtype=np.float32)

@@ -38,7 +38,13 @@ from fanzha.modeldir import (
 )
 from fanzha.normalize import NORMALIZER_VERSION
 from fanzha.taxonomy import SLUGS
-from fanzha.tokenizer import EncodingConfig, TextEncoder, build_char_tokenizer, build_char_vocab
+from fanzha.tokenizer import (
+    Encoded,
+    EncodingConfig,
+    TextEncoder,
+    build_char_tokenizer,
+    build_char_vocab,
+)
 from training.data import DataError, Labelled, Split, load_labelled, stratified_split
 
 log = logging.getLogger(__name__)
@@ -255,9 +261,10 @@ def run_training(options: TrainOptions) -> Path:
         fingerprint=run_fingerprint(options),
     )
     pad = encoder.config.pad_id
-    ensemble = choose_ensemble(model, encoder, prep, ngram_fit)
+    val_encoded = encoder.encode(split.validation.texts)
+    ensemble = choose_ensemble(model, val_encoded, pad, prep, ngram_fit)
     # calibration on validation, never on a set we report
-    val_logits = predict_logits(model, encoder.encode(split.validation.texts), pad)
+    val_logits = predict_logits(model, val_encoded, pad)
     temperature = fit_temperature(val_logits, prep.y(split.validation)) if len(val_logits) else 1.0
 
     model.eval()
@@ -335,7 +342,7 @@ def fit_ngram_half(model: Any, encoder: TextEncoder, prep: Prepared, seed: int) 
 
 
 def choose_ensemble(
-    model: Any, encoder: TextEncoder, prep: Prepared, ngram_fit: Any
+    model: Any, val_encoded: Sequence[Encoded], pad_id: int, prep: Prepared, ngram_fit: Any
 ) -> dict[str, Any]:
     """The encoder's share of the ensemble, chosen on validation (training.ensemble)."""
     import torch
@@ -349,7 +356,7 @@ def choose_ensemble(
     weight = 1.0
     scores: dict[str, float] = {}
     if len(validation):
-        enc, ngr = predict_parts(model, encoder.encode(validation.texts), encoder.config.pad_id)
+        enc, ngr = predict_parts(model, val_encoded, pad_id)
         weight, scores = choose_encoder_weight(enc, ngr, prep.y(validation), len(prep.labels))
     with torch.no_grad():
         model.encoder_weight.fill_(weight)
