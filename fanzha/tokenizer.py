@@ -8,6 +8,8 @@ hanzi that never appeared in training still get their own id instead of `[UNK]`.
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,6 +23,30 @@ from fanzha.normalize import normalize_text
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 TRUNCATION_STRATEGIES = ("head", "tail", "head_tail")
+
+# What WhitespaceSplit drops: Rust's `char::is_whitespace`, the Unicode White_Space property.
+# Not `str.isspace`, which also takes U+001C-U+001F; the tokenizer keeps those as tokens.
+_WHITE_SPACE = frozenset(
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# Lone surrogates fit in a Python str but not in the tokenizer's Rust one (it raises TypeError).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# `build_char_tokenizer`'s settings, as `Tokenizer.to_str()` spells them.
+_CHAR_TOKENIZER = {
+    "truncation": None,
+    "padding": None,
+    "normalizer": None,
+    "pre_tokenizer": {
+        "type": "Sequence",
+        "pretokenizers": [
+            {"type": "WhitespaceSplit"},
+            {"type": "Split", "pattern": {"Regex": "."}, "behavior": "Isolated", "invert": False},
+        ],
+    },
+    "post_processor": None,
+}
+_TOKENIZER_KEYS = {*_CHAR_TOKENIZER, "version", "added_tokens", "decoder", "model"}
 
 
 def gb2312_chars() -> list[str]:
@@ -63,6 +89,33 @@ def build_char_tokenizer(vocab: Sequence[str]) -> Tokenizer:
         [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Split(Regex("."), "isolated")]
     )
     return tokenizer
+
+
+def _char_lookup(tokenizer: Tokenizer) -> tuple[dict[str, int], int] | None:
+    """The vocabulary and [UNK] id if `tokenizer` is exactly `build_char_tokenizer`'s shape, so
+    a dict lookup per character gives its ids without a call into Rust; None for anything else.
+
+    Added tokens are matched before pre-tokenisation, so only single characters that keep
+    their vocabulary id are harmless ("[MASK]" in the text would otherwise become one token).
+    """
+    spec = json.loads(tokenizer.to_str())
+    model = spec.get("model") or {}
+    if (
+        set(spec) - _TOKENIZER_KEYS
+        or any(spec.get(key) != value for key, value in _CHAR_TOKENIZER.items())
+        or set(model) != {"type", "vocab", "unk_token"}
+        or model["type"] != "WordLevel"
+    ):
+        return None
+    vocab: dict[str, int] = model["vocab"]
+    unk = vocab.get(model["unk_token"])
+    harmless = all(
+        len(t["content"]) == 1
+        and t["content"] not in _WHITE_SPACE
+        and vocab.get(t["content"]) == t["id"]
+        for t in spec.get("added_tokens") or ()
+    )
+    return (vocab, unk) if unk is not None and harmless else None
 
 
 @dataclass(frozen=True)
@@ -121,10 +174,16 @@ class TextEncoder:
         self.config = config
         self.tokenizer.no_truncation()
         self.tokenizer.no_padding()
+        self._lookup = _char_lookup(tokenizer)
 
     @classmethod
     def from_file(cls, path: str | Path, config: EncodingConfig) -> TextEncoder:
         return cls(Tokenizer.from_file(str(path)), config)
+
+    @property
+    def fast(self) -> bool:
+        """Whether encoding skips the Rust tokenizer (a character vocabulary)."""
+        return self._lookup is not None
 
     @property
     def vocab_size(self) -> int:
@@ -137,14 +196,22 @@ class TextEncoder:
         """For callers that already hold `normalize(text).text` (serving needs the alignment
         for indicator spans anyway), so no message is normalised twice."""
         cfg = self.config
-        encodings = self.tokenizer.encode_batch_fast(list(normalized), add_special_tokens=False)
         budget = cfg.max_length - 2
         out = []
-        for enc in encodings:
-            ids = enc.ids
+        for ids in self._token_ids(normalized):
             kept = truncate_ids(ids, budget, cfg.truncation, cfg.head_share)
             out.append(Encoded([cfg.cls_id, *kept, cfg.sep_id], len(kept) < len(ids)))
         return out
+
+    def _token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """A dict lookup per character costs a few µs a message where `encode_batch_fast` costs
+        ~50 and may wake a Rayon pool that competes with ONNX Runtime for the cores."""
+        texts = list(texts)
+        if self._lookup is None or any(map(_SURROGATE.search, texts)):
+            encodings = self.tokenizer.encode_batch_fast(texts, add_special_tokens=False)
+            return [enc.ids for enc in encodings]
+        get, unk = self._lookup[0].get, self._lookup[1]
+        return [[get(ch, unk) for ch in text if ch not in _WHITE_SPACE] for text in texts]
 
 
 def pad_batch(batch: Sequence[Encoded], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
