@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,23 @@ def time_calls(
     return Sample(done, time.perf_counter() - started, latencies)
 
 
+def time_concurrent_calls(
+    fn: Callable[[Any], object],
+    batches: Sequence[Any],
+    sizes: Sequence[int],
+    seconds: float,
+    callers: int,
+) -> Sample:
+    """`time_calls` from `callers` threads at once (ONNX Runtime releases the GIL)."""
+    with ThreadPoolExecutor(callers) as pool:
+        parts = list(pool.map(lambda _: time_calls(fn, batches, sizes, seconds), range(callers)))
+    return Sample(
+        sum(p.messages for p in parts),
+        max(p.elapsed for p in parts),
+        [latency for p in parts for latency in p.latencies],
+    )
+
+
 def from_outcome(out: bs.Outcome) -> Sample:
     statuses = {str(k): v for k, v in out.statuses.items()}
     if out.timeouts:
@@ -79,10 +97,14 @@ def from_outcome(out: bs.Outcome) -> Sample:
 
 # --- in process --------------------------------------------------------------------------
 def bare_cases(model: Path, texts: list[str]) -> list[Case]:
-    """The ONNX runner configured as a one-worker service configures it (every core, no
-    spinning), on pre-encoded batches and end to end."""
-    classifier = Classifier.load(model, threads=len(os.sched_getaffinity(0)), allow_spinning=False)
+    """The ONNX runner on pre-encoded batches and end to end: one caller with an intra-op
+    thread per core, and one single-threaded caller per core (the faster for small batches,
+    and how a one-worker service runs it by default)."""
+    cores = len(os.sched_getaffinity(0))
+    classifier = Classifier.load(model, threads=cores, allow_spinning=False)
     classifier.warmup()
+    single_threaded = Classifier.load(model, threads=1, allow_spinning=False)
+    single_threaded.warmup()
     encoded = classifier.encoder.encode(texts)
     as_sent = [encoded[i : i + 64] for i in range(0, len(encoded) - 63, 64)]
     sorted8 = [[encoded[i] for i in idx] for idx in length_sorted_batches(encoded, 8)]
@@ -93,7 +115,15 @@ def bare_cases(model: Path, texts: list[str]) -> list[Case]:
         sizes = [len(b) for b in batches]
         return Case("bare ONNX runner", how, lambda s: time_calls(fn, batches, sizes, s), "bare")
 
+    def concurrent(how: str, batches: list[Any]) -> Case:
+        sizes = [len(b) for b in batches]
+        fn = single_threaded.probabilities
+        measure = lambda s: time_concurrent_calls(fn, batches, sizes, s, cores)  # noqa: E731
+        return Case("bare ONNX runner", f"{how}, {cores} callers x 1 thread", measure, "bare")
+
     return [
+        concurrent("pre-encoded, batches of 8 length-sorted", sorted8),
+        concurrent("pre-encoded, batches of 64 as sent", as_sent),
         case("pre-encoded, batches of 64 as sent", classifier.probabilities, as_sent),
         case("pre-encoded, batches of 8 length-sorted", classifier.probabilities, sorted8),
         case("pre-encoded, 1 message per call", classifier.probabilities, singles),

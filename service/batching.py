@@ -18,7 +18,17 @@ Scheduling
 Items are the unit: one encoded message with its request's ticket (future and result buffer),
 its enqueue time and deadline. They wait in buckets keyed by (model, token length) plus one
 age-ordered queue. A batch is anchored on the oldest waiting item, so nothing starves, and is
-filled with the items whose lengths are closest to the anchor's, so padding stays small. It closes
+filled with the items whose lengths are closest to the anchor's, so padding stays small.
+Only items that arrived at most `fill_window_s` after the anchor may fill it: a deep queue then
+runs roughly first come, first served, request by request. Filling from the whole queue would
+share the model out over every queued request at once, so under overload all of them would
+finish late together and miss their deadlines after using the model (goodput collapse),
+where admission, which assumes the queue ahead clears first, expects them to finish in turn.
+Small requests (at most `priority_messages` messages: an analyst's or a single SMS) have a lane
+of their own: while one of their items waits, it anchors the next batch ahead of older items of
+big requests, so a single message waits for about one batch instead of behind a gateway's whole
+backlog. Big requests still fill every batch's remaining room; only if small requests alone
+kept the model busy would big ones wait to their deadline (503). It closes
 when the next item would break the token budget (batch size x longest item, i.e. counting
 padding) or the size cap. An idle runner waits at most `max_wait_s` for a batch to fill, so a
 lone message is not held back. Items pin the model they were encoded for, so a batch never mixes
@@ -33,6 +43,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -128,6 +140,16 @@ class BatcherStats:
     extra: dict[str, float] = field(default_factory=dict)
 
 
+def _lower_priority(nice: int) -> None:
+    """Run this inference thread at a lower priority than the event loop. The loop is the one
+    serial stage (parsing, admission, handing results back): when it competes for the cores
+    with the inference threads on equal terms, an overloaded service answers everything late,
+    including its refusals. Linux keeps a nice value per thread; elsewhere this does nothing."""
+    if nice and hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+
+
 class Batcher:
     def __init__(
         self,
@@ -137,6 +159,10 @@ class Batcher:
         max_wait_s: float = 0.001,
         max_queue: int = 4096,
         concurrency: int = 1,
+        priority_messages: int = 0,
+        fill_window_s: float = float("inf"),
+        inference_nice: int = 0,
+        queue_share: float = 1.0,
         on_batch: Callable[[BatchReport], None] | None = None,
     ) -> None:
         self.max_batch_size = max_batch_size
@@ -144,8 +170,13 @@ class Batcher:
         self.max_wait_s = max_wait_s
         self.max_queue = max_queue
         self.concurrency = concurrency
+        self.priority_messages = priority_messages
+        self.fill_window_s = fill_window_s
+        self.inference_nice = inference_nice
+        self.queue_share = queue_share
         self._on_batch = on_batch
         self._fifo: deque[_Item] = deque()
+        self._priority: deque[_Item] = deque()  # the items of small requests, oldest first
         self._buckets: dict[tuple[int, int], deque[_Item]] = {}
         self._longest = 0
         self._depth = 0
@@ -166,7 +197,12 @@ class Batcher:
 
     # --- public ----------------------------------------------------------------------------
     async def start(self) -> None:
-        self._executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="fanzha-infer")
+        self._executor = ThreadPoolExecutor(
+            self.concurrency,
+            thread_name_prefix="fanzha-infer",
+            initializer=_lower_priority,
+            initargs=(self.inference_nice,),
+        )
         self._accepting = True
         self._task = asyncio.create_task(self._schedule(), name="fanzha-batcher")
 
@@ -188,7 +224,9 @@ class Batcher:
 
     def admit(self, n: int, deadline: float | None = None, arrival: float | None = None) -> None:
         """Raise Overloaded at once if `n` more messages do not fit in the queue, or if the
-        queue ahead of them would take longer to clear than the time left to `deadline`.
+        queue ahead of them would take longer to clear than `queue_share` of the time left to
+        `deadline` (the rest is headroom: the estimate is an average, and a request admitted
+        that then misses its deadline has used the model for nothing).
 
         With `arrival`, the time the request already spent before reaching here (reading,
         parsing: the event loop's backlog) is counted again for what follows inference
@@ -203,7 +241,7 @@ class Batcher:
         now = time.monotonic()
         lag = now - arrival if arrival is not None else 0.0
         wait = (self._depth + n) / self._rate if self._rate > 0.0 and self._depth else 0.0
-        if now + wait + lag > deadline:
+        if wait + lag > self.queue_share * (deadline - now):
             self._stats.overloaded += 1
             raise Overloaded(
                 f"the queue needs about {wait * 1000:.0f} ms to clear and the service is "
@@ -238,7 +276,7 @@ class Batcher:
         items = [
             _Item(e, len(e.ids), model, ticket, i, now, deadline) for i, e in enumerate(encoded)
         ]
-        self._enqueue(items)
+        self._enqueue(items, priority=n <= self.priority_messages)
         try:
             await asyncio.wait_for(ticket.future, deadline - now)
         except TimeoutError:
@@ -253,7 +291,9 @@ class Batcher:
         )
 
     # --- queue -----------------------------------------------------------------------------
-    def _enqueue(self, items: list[_Item]) -> None:
+    def _enqueue(self, items: list[_Item], priority: bool = False) -> None:
+        if priority:
+            self._priority.extend(items)
         for item in items:
             key = (id(item.model), item.length)
             bucket = self._buckets.get(key)
@@ -281,14 +321,18 @@ class Batcher:
                 item.ticket.future.set_exception(exc)
         self._drop(list(self._fifo))
 
-    def _oldest(self, now: float) -> _Item | None:
-        """The oldest live item; drops expired ones met on the way."""
-        while self._fifo:
-            item = self._fifo[0]
+    def _anchor(self, now: float) -> _Item | None:
+        """The oldest live item of a small request, else the oldest live item."""
+        return self._oldest(self._priority, now) or self._oldest(self._fifo, now)
+
+    def _oldest(self, queue: deque[_Item], now: float) -> _Item | None:
+        """The oldest live item of `queue`; drops expired ones met on the way."""
+        while queue:
+            item = queue[0]
             if item.state == QUEUED and item.deadline <= now:
                 self._drop((item,))
             if item.state != QUEUED:
-                self._fifo.popleft()
+                queue.popleft()
                 continue
             return item
         return None
@@ -309,7 +353,7 @@ class Batcher:
     async def _next_batch(self) -> list[_Item] | None:
         while True:
             now = time.monotonic()
-            head = self._oldest(now)
+            head = self._anchor(now)
             if head is None:
                 if not self._accepting:
                     return None
@@ -328,8 +372,10 @@ class Batcher:
     def _take(self, anchor: _Item, now: float) -> list[_Item]:
         """The anchor plus the queued items of the same model with the closest lengths."""
         model_key, base = id(anchor.model), anchor.length
-        batch: list[_Item] = []
+        anchor.state = TAKEN  # first, though a small request's item need not lead its bucket
+        batch: list[_Item] = [anchor]
         width = base
+        newest = anchor.enqueued + self.fill_window_s  # buckets are in arrival order
         grow_right = True
         for distance in range(max(base, self._longest - base) + 1):
             lengths = (base,) if distance == 0 else (base - distance, base + distance)
@@ -345,7 +391,7 @@ class Batcher:
                     if item.state != QUEUED:
                         bucket.popleft()
                         continue
-                    if len(batch) >= self.max_batch_size:
+                    if len(batch) >= self.max_batch_size or item.enqueued > newest:
                         break
                     new_width = max(width, length)
                     if batch and (len(batch) + 1) * new_width > self.max_batch_tokens:

@@ -53,7 +53,11 @@ class Settings(BaseSettings):
         1, ge=1, le=64, description="worker processes; each loads its own copy of the model"
     )
     threads: int = Field(
-        0, ge=0, le=256, description="ONNX Runtime intra-op threads per worker (0: cores/workers)"
+        0,
+        ge=0,
+        le=256,
+        description="ONNX Runtime intra-op threads per model batch (0: the worker's share of the "
+        "cores divided by --batch-concurrency, at least 1)",
     )
     spinning: Literal["auto", "on", "off"] = Field(
         "auto",
@@ -78,6 +82,14 @@ class Settings(BaseSettings):
         "always fits. On CPU, throughput per message peaks at small batches (about 4-16 SMS) "
         "and falls beyond, while latency grows with the batch, so the budget is small",
     )
+    fill_window_ms: float = Field(
+        25.0,
+        gt=0.0,
+        le=60_000.0,
+        description="a batch is filled only with messages that arrived at most this long after "
+        "its oldest one, so a deep queue is served request by request and admitted requests "
+        "finish in time instead of all finishing late together",
+    )
     max_wait_ms: float = Field(
         1.0,
         ge=0.0,
@@ -85,7 +97,29 @@ class Settings(BaseSettings):
         description="how long an idle runner waits for more messages before starting a batch",
     )
     batch_concurrency: int = Field(
-        1, ge=1, le=16, description="model batches run at the same time per worker"
+        0,
+        ge=0,
+        le=16,
+        description="model batches run at the same time per worker (0: the worker's share of "
+        "the cores plus one). Small batches scale badly over intra-op threads, so one thread "
+        "per batch and a batch per core runs more messages per second; the extra batch keeps "
+        "the cores busy while the event loop hands results back and forms the next batch",
+    )
+    inference_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="nice value of the inference threads (Linux: per thread): the event loop, "
+        "which parses requests, refuses excess load and hands results back, then gets a core "
+        "when it needs one, and inference takes the rest (0: equal terms)",
+    )
+    priority_messages: int = Field(
+        4,
+        ge=0,
+        le=4096,
+        description="requests of at most this many messages (an analyst's, a single SMS) anchor "
+        "the next model batch ahead of older messages of bigger requests, so they wait for "
+        "about one batch, not behind a gateway's backlog (0: strictly oldest first)",
     )
     max_queue: int = Field(
         4096, ge=1, description="messages waiting per worker; beyond this requests get 429"
@@ -94,6 +128,14 @@ class Settings(BaseSettings):
         2000.0,
         gt=0.0,
         description="deadline per request from arrival; a request not scored by then gets 503",
+    )
+    queue_share: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="a request is admitted only if the queue ahead of it is expected to clear "
+        "within this share of its time budget; the rest is headroom for the estimate's error, "
+        "so admitted requests finish in time and excess load gets 429 at once",
     )
     retry_after_s: int = Field(
         1, ge=1, le=3600, description="least Retry-After on 429/503 (more if the queue needs it)"
@@ -234,13 +276,20 @@ class Settings(BaseSettings):
         return self
 
     # --- derived values ----------------------------------------------------------------------
+    def cores_per_worker(self) -> int:
+        return max(1, _cores() // self.workers)
+
+    def concurrent_batches(self) -> int:
+        return self.batch_concurrency or self.cores_per_worker() + 1
+
     def intra_op_threads(self) -> int:
-        """Threads per worker: the cores split between the workers, at least one each."""
-        return self.threads or max(1, _cores() // self.workers)
+        """Threads per batch: the worker's cores split between its concurrent batches."""
+        return self.threads or max(1, self.cores_per_worker() // self.concurrent_batches())
 
     def allow_spinning(self) -> bool:
         if self.spinning == "auto":
-            return self.workers == 1 and self.intra_op_threads() < _cores()
+            busy = self.workers * self.concurrent_batches() * self.intra_op_threads()
+            return self.intra_op_threads() > 1 and busy < _cores()
         return self.spinning == "on"
 
     def auth_enabled(self) -> bool:

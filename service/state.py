@@ -54,7 +54,11 @@ class ServiceState:
             max_batch_tokens=settings.max_batch_tokens,
             max_wait_s=settings.max_wait_ms / 1000,
             max_queue=settings.max_queue,
-            concurrency=settings.batch_concurrency,
+            concurrency=settings.concurrent_batches(),
+            priority_messages=settings.priority_messages,
+            fill_window_s=settings.fill_window_ms / 1000,
+            inference_nice=settings.inference_nice,
+            queue_share=settings.queue_share,
             on_batch=self.metrics.observe_batch,
         )
         key = settings.log_hash_key.get_secret_value().encode() if settings.log_hash_key else None
@@ -80,6 +84,7 @@ class ServiceState:
                 "model_version": loaded.version,
                 "workers": self.settings.workers,
                 "intra_op_threads": self.holder.options.threads,
+                "concurrent_batches": self.batcher.concurrency,
                 "spinning": self.holder.options.allow_spinning,
                 "auth": self.keys.enabled,
             },

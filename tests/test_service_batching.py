@@ -216,3 +216,102 @@ def test_a_request_the_event_loop_kept_waiting_is_refused_before_using_the_model
         await batcher.stop()
 
     run(go())
+
+
+@pytest.mark.parametrize("priority_messages", [0, 1])
+def test_a_small_request_jumps_a_big_requests_backlog_only_with_the_priority_lane(
+    priority_messages: int,
+) -> None:
+    """A gateway's 6-message backlog is queued first; an analyst's single message comes next.
+    With the lane it anchors the very next batch; without it, it waits its turn (FIFO)."""
+
+    async def go() -> list[list[int]]:
+        gate = threading.Event()
+        model = TaggingModel(gate)
+        batcher = Batcher(max_batch_size=1, max_wait_s=0.0, priority_messages=priority_messages)
+        await batcher.start()
+        blocker = asyncio.create_task(batcher.submit(model, [enc(0, 3)], far()))
+        await asyncio.sleep(0.02)  # the blocker holds the only runner
+        backlog = asyncio.create_task(
+            batcher.submit(model, [enc(i, 3) for i in range(1, 7)], far())
+        )
+        await asyncio.sleep(0.01)
+        single = asyncio.create_task(batcher.submit(model, [enc(99, 3)], far()))
+        await asyncio.sleep(0.01)
+        gate.set()
+        await asyncio.gather(blocker, backlog, single)
+        await batcher.stop()
+        return model.tags
+
+    tags = run(go())
+    position = [t for batch in tags for t in batch].index(99)
+    assert position == (1 if priority_messages else 7)
+
+
+class TaggingModel(FakeModel):
+    """Records the first token id (the tag) of each message of each batch."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        super().__init__(gate)
+        self.tags: list[list[int]] = []
+
+    def probabilities(self, batch: Sequence[Encoded]) -> np.ndarray:
+        out = super().probabilities(batch)
+        self.tags.append([e.ids[0] for e in batch])
+        return out
+
+
+@pytest.mark.parametrize("window", [0.01, float("inf")])
+def test_batches_are_filled_only_from_requests_that_arrived_close_to_the_oldest(
+    window: float,
+) -> None:
+    """Two requests queued 50 ms apart behind a blocker: with a 10 ms fill window the first
+    batch holds only the first request's messages (served in turn, so it finishes in time);
+    without one, both requests share every batch."""
+
+    async def go() -> list[list[int]]:
+        gate = threading.Event()
+        model = TaggingModel(gate)
+        batcher = Batcher(max_batch_size=8, max_wait_s=0.0, fill_window_s=window)
+        await batcher.start()
+        blocker = asyncio.create_task(batcher.submit(model, [enc(0, 3)], far()))
+        await asyncio.sleep(0.02)
+        first = asyncio.create_task(batcher.submit(model, [enc(1, 3)] * 4, far()))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(batcher.submit(model, [enc(2, 3)] * 4, far()))
+        await asyncio.sleep(0.01)
+        gate.set()
+        await asyncio.gather(blocker, first, second)
+        await batcher.stop()
+        return model.tags
+
+    tags = run(go())
+    assert tags[1] == ([1] * 4 if window < 1 else [1] * 4 + [2] * 4)
+
+
+def test_admission_keeps_headroom_below_the_deadline() -> None:
+    """A backlog of 10 messages (about 0.2 s at the rate seen) fits a 0.35 s budget only if
+    the whole budget may go to queueing: with queue_share 0.5 the request is refused at once."""
+
+    async def go(share: float) -> bool:
+        gate = threading.Event()
+        gate.set()
+        model = SlowModel(gate)
+        batcher = Batcher(max_batch_size=1, max_wait_s=0.0, queue_share=share)
+        await batcher.start()
+        await batcher.submit(model, [enc(i, 3) for i in range(4)], far())  # learns ~50 msg/s
+        gate.clear()
+        backlog = asyncio.create_task(batcher.submit(model, [enc(9, 3)] * 10, far()))
+        await asyncio.sleep(0.01)
+        try:
+            batcher.admit(1, time.monotonic() + 0.35)
+            admitted = True
+        except Overloaded:
+            admitted = False
+        gate.set()
+        await backlog
+        await batcher.stop()
+        return admitted
+
+    assert run(go(1.0)) is True
+    assert run(go(0.5)) is False

@@ -193,3 +193,28 @@ def test_the_startup_heap_is_kept_out_of_the_garbage_collector(
         with httpx.Client(base_url=server.url) as client:
             assert client.post("/v1/classify", json=classify_body(["你好"])).status_code == 200
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("cores", "flags", "plan"),
+    [
+        # (concurrent batches, intra-op threads per batch, spinning)
+        (2, {}, (3, 1, False)),  # one worker: a batch per core plus one, single-threaded
+        (2, {"workers": 2}, (2, 1, False)),
+        (8, {"workers": 2}, (5, 1, False)),
+        (8, {"batch_concurrency": 2}, (2, 4, False)),  # 2 x 4 threads fill the 8 cores
+        (8, {"batch_concurrency": 1, "threads": 4}, (1, 4, True)),  # threads leave cores free
+        (2, {"batch_concurrency": 1, "threads": 2, "spinning": "off"}, (1, 2, False)),
+    ],
+)
+def test_threads_and_concurrent_batches_follow_the_cores(
+    cores: int,
+    flags: dict[str, object],
+    plan: tuple[int, int, bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service import settings as settings_module
+
+    monkeypatch.setattr(settings_module, "_cores", lambda: cores)
+    s = settings_module.load_settings(**flags)
+    assert (s.concurrent_batches(), s.intra_op_threads(), s.allow_spinning()) == plan
