@@ -27,14 +27,16 @@ where admission, which assumes the queue ahead clears first, expects them to fin
 Small requests (at most `priority_messages` messages: an analyst's or a single SMS) have a lane
 of their own: while one of their items waits, it anchors the next batch ahead of older items of
 big requests, so a single message waits for about one batch instead of behind a gateway's whole
-backlog. Big requests still fill every batch's remaining room; only if small requests alone
-kept the model busy would big ones wait to their deadline (503). It closes
+backlog, and they may start one batch more than `concurrency` (with a quarter of the token
+budget), so they need not wait for a runner to finish a gateway's batch either. Big requests
+still fill every batch's remaining room; only if small requests alone kept the model busy would
+big ones wait to their deadline (503). It closes
 when the next item would break the token budget (batch size x longest item, i.e. counting
 padding) or the size cap. An idle runner waits at most `max_wait_s` for a batch to fill, so a
 lone message is not held back. Items pin the model they were encoded for, so a batch never mixes
 models and requests in flight during a reload finish on the model they started with.
 
-Inference runs in a thread pool of `concurrency` threads, off the event loop: ONNX Runtime
+Inference runs in a thread pool of `concurrency` + 1 threads, off the event loop: ONNX Runtime
 releases the GIL, so the loop keeps accepting and encoding requests meanwhile.
 """
 
@@ -60,6 +62,7 @@ log = logging.getLogger(__name__)
 
 QUEUED, TAKEN, DROPPED = 0, 1, 2
 RATE_SMOOTHING = 0.2  # weight of the newest sample in the drain-rate estimate
+SPARE_SHARE = 4  # a batch on the small requests' extra runner takes 1/4 of the token budget
 
 
 class BatchModel(Protocol):
@@ -183,7 +186,7 @@ class Batcher:
         self._tokens = 0
         self._accepting = False
         self._wakeup = asyncio.Event()
-        self._slots = asyncio.Semaphore(concurrency)
+        self._busy = 0  # batches running
         self._running: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self._task: asyncio.Task[None] | None = None
@@ -198,7 +201,7 @@ class Batcher:
     # --- public ----------------------------------------------------------------------------
     async def start(self) -> None:
         self._executor = ThreadPoolExecutor(
-            self.concurrency,
+            self.concurrency + 1,
             thread_name_prefix="fanzha-infer",
             initializer=_lower_priority,
             initargs=(self.inference_nice,),
@@ -340,11 +343,10 @@ class Batcher:
     # --- scheduling ------------------------------------------------------------------------
     async def _schedule(self) -> None:
         while True:
-            await self._slots.acquire()
             batch = await self._next_batch()
             if batch is None:
-                self._slots.release()
                 return
+            self._busy += 1
             self._observe_rate(len(batch))
             task = asyncio.create_task(self._execute(batch))
             self._running.add(task)
@@ -353,24 +355,31 @@ class Batcher:
     async def _next_batch(self) -> list[_Item] | None:
         while True:
             now = time.monotonic()
-            head = self._anchor(now)
-            if head is None:
-                if not self._accepting:
-                    return None
-                self._wakeup.clear()
-                await self._wakeup.wait()
+            urgent = self._oldest(self._priority, now)
+            head = urgent or self._oldest(self._fifo, now)
+            if head is None and not self._accepting:
+                return None
+            spare = self._busy >= self.concurrency  # only the small requests' extra runner left
+            if head is None or self._busy >= self.concurrency + 1 or (spare and urgent is None):
+                await self._wait()
                 continue
             full = self._depth >= self.max_batch_size or self._tokens >= self.max_batch_tokens
             wait = head.enqueued + self.max_wait_s - now
             if self._accepting and not full and wait > 0:
-                self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), wait)
+                await self._wait(wait)
                 continue
-            return self._take(head, now)
+            budget = self.max_batch_tokens // SPARE_SHARE if spare else self.max_batch_tokens
+            return self._take(head, now, budget)
 
-    def _take(self, anchor: _Item, now: float) -> list[_Item]:
-        """The anchor plus the queued items of the same model with the closest lengths."""
+    async def _wait(self, timeout: float | None = None) -> None:
+        """Until something is queued or a runner frees up (or `timeout` seconds)."""
+        self._wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    def _take(self, anchor: _Item, now: float, budget: int) -> list[_Item]:
+        """The anchor plus the queued items of the same model with the closest lengths, within
+        `budget` padded tokens."""
         model_key, base = id(anchor.model), anchor.length
         anchor.state = TAKEN  # first, though a small request's item need not lead its bucket
         batch: list[_Item] = [anchor]
@@ -394,7 +403,7 @@ class Batcher:
                     if len(batch) >= self.max_batch_size or item.enqueued > newest:
                         break
                     new_width = max(width, length)
-                    if batch and (len(batch) + 1) * new_width > self.max_batch_tokens:
+                    if batch and (len(batch) + 1) * new_width > budget:
                         if longer:
                             grow_right = False
                             break
@@ -445,7 +454,8 @@ class Batcher:
                     item.ticket.future.set_exception(InferenceFailed(type(exc).__name__))
             return
         finally:
-            self._slots.release()
+            self._busy -= 1
+            self._wakeup.set()
         end = time.monotonic()
         self._deliver(batch, probs, end)
         self._report(batch, end - start)

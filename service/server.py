@@ -33,6 +33,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "log_config": None,  # our JSON logging, configured per process
         "access_log": False,  # the service writes its own access log, without bodies
         "timeout_graceful_shutdown": settings.graceful_timeout_s,
+        "timeout_keep_alive": settings.keep_alive_s,
         "server_header": False,
         "proxy_headers": False,
     }

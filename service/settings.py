@@ -73,6 +73,16 @@ class Settings(BaseSettings):
         "event loop for 50-100 ms, longer than the whole latency budget of a message",
     )
 
+    switch_interval_ms: float = Field(
+        1.0,
+        gt=0.0,
+        le=100.0,
+        description="how long a Python thread may hold the GIL while another waits (Python's "
+        "default is 5 ms): large requests are encoded and their evidence found in worker "
+        "threads, and the event loop, answering a single message meanwhile, should not wait "
+        "5 ms for its turn each time",
+    )
+
     # --- batching ----------------------------------------------------------------------------
     max_batch_size: int = Field(32, ge=1, le=4096, description="messages per model batch")
     max_batch_tokens: int = Field(
@@ -209,6 +219,14 @@ class Settings(BaseSettings):
     )
     graceful_timeout_s: float = Field(
         30.0, gt=0.0, description="longest wait for in-flight requests at shutdown"
+    )
+    keep_alive_s: float = Field(
+        75.0,
+        gt=0.0,
+        le=3600.0,
+        description="how long an idle client connection stays open; longer than the usual "
+        "client pool and load-balancer idle timeouts (60 s), so the server never closes a "
+        "connection just as a client reuses it (the client would see it closed, no answer)",
     )
 
     @field_validator("api_keys", "cors_origins", mode="before")

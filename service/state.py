@@ -16,6 +16,7 @@ import gc
 import logging
 import math
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Literal
@@ -68,6 +69,7 @@ class ServiceState:
         self.phase: Phase = "loading"
         self._previous_handlers: dict[int, Any] = {}
         self._reload_task: asyncio.Task[None] | None = None
+        self._switch_interval = sys.getswitchinterval()
 
     # --- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -76,6 +78,8 @@ class ServiceState:
         await self.batcher.start()
         self._install_signals()
         self._freeze_heap()
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(self.settings.switch_interval_ms / 1000)
         self.phase = "ready"
         log.info(
             "service ready",
@@ -98,6 +102,7 @@ class ServiceState:
         self._restore_signals()
         if self.settings.gc_freeze:
             gc.unfreeze()  # a host process that embeds the app gets its collector back
+        sys.setswitchinterval(self._switch_interval)
         log.info("stopped", extra={"event": "stopped", "batches": self.batcher.stats().batches})
 
     def retry_after(self) -> int:

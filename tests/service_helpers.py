@@ -23,6 +23,7 @@ import uvicorn
 
 from fanzha.modeldir import CARD_FILE, CONFIG_FILE, checksums, write_json
 from service.app import create_app
+from service.server import uvicorn_options
 from service.settings import Settings
 from service.state import ServiceState
 
@@ -79,9 +80,7 @@ class ThreadServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app = create_app(settings)
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=settings.port, log_config=None, access_log=False
-        )
+        config = uvicorn.Config(self.app, **{**uvicorn_options(settings), "host": "127.0.0.1"})
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{settings.port}"

@@ -243,9 +243,43 @@ def test_a_small_request_jumps_a_big_requests_backlog_only_with_the_priority_lan
         await batcher.stop()
         return model.tags
 
-    tags = run(go())
-    position = [t for batch in tags for t in batch].index(99)
-    assert position == (1 if priority_messages else 7)
+    order = [t for batch in run(go()) for t in batch]
+    assert (order.index(99) < order.index(1)) is bool(priority_messages)
+
+
+@pytest.mark.parametrize("priority_messages", [0, 4])
+def test_a_small_request_does_not_wait_for_a_busy_runner(priority_messages: int) -> None:
+    """The only runner is stuck on a gateway batch: a single message still gets scored, on the
+    small requests' extra runner, while that batch runs; without the lane it has to wait."""
+
+    async def go() -> bool:
+        gate = threading.Event()
+        model = GatedModel(gate, blocked_tag=0)
+        batcher = Batcher(max_batch_size=8, max_wait_s=0.0, priority_messages=priority_messages)
+        await batcher.start()
+        gateway = asyncio.create_task(batcher.submit(model, [enc(0, 3)] * 8, far()))
+        await asyncio.sleep(0.02)
+        single = asyncio.create_task(batcher.submit(model, [enc(99, 3)], far()))
+        done, _ = await asyncio.wait({single}, timeout=0.5)
+        gate.set()
+        await asyncio.gather(gateway, single)
+        await batcher.stop()
+        return single in done
+
+    assert run(go()) is bool(priority_messages)
+
+
+class GatedModel(FakeModel):
+    """Holds only the batches that contain `blocked_tag` until the gate opens."""
+
+    def __init__(self, gate: threading.Event, blocked_tag: int) -> None:
+        super().__init__()
+        self.hold, self.blocked_tag = gate, blocked_tag
+
+    def probabilities(self, batch: Sequence[Encoded]) -> np.ndarray:
+        if any(e.ids[0] == self.blocked_tag for e in batch):
+            self.hold.wait(10)
+        return super().probabilities(batch)
 
 
 class TaggingModel(FakeModel):

@@ -218,3 +218,37 @@ def test_threads_and_concurrent_batches_follow_the_cores(
     monkeypatch.setattr(settings_module, "_cores", lambda: cores)
     s = settings_module.load_settings(**flags)
     assert (s.concurrent_batches(), s.intra_op_threads(), s.allow_spinning()) == plan
+
+
+@pytest.mark.parametrize("keep_alive_s", [0.2, None])
+def test_idle_connections_stay_open_for_the_keep_alive_time(
+    tiny_model_dir: Path, keep_alive_s: float | None
+) -> None:
+    """A client reusing a connection after 0.6 s idle: closed under a 0.2 s keep-alive, still
+    open under the default (75 s, beyond client pools' and load balancers' idle timeouts)."""
+    import http.client
+
+    overrides = {} if keep_alive_s is None else {"keep_alive_s": keep_alive_s}
+    with thread_server(tiny_model_dir, **overrides) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.settings.port, timeout=5)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read()
+        threading.Event().wait(0.6)
+        try:
+            connection.request("GET", "/healthz")
+            reused = connection.getresponse().status == 200
+        except (http.client.RemoteDisconnected, ConnectionError):
+            reused = False
+        connection.close()
+    assert reused is (keep_alive_s is None)
+
+
+def test_the_gil_switch_interval_is_set_while_serving_and_restored_after(
+    tiny_model_dir: Path,
+) -> None:
+    import sys
+
+    before = sys.getswitchinterval()
+    with thread_server(tiny_model_dir, switch_interval_ms=2.0):
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+    assert sys.getswitchinterval() == pytest.approx(before)
