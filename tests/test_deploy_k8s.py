@@ -108,7 +108,11 @@ def test_workers_match_the_cpu_request_and_the_hpa_can_measure_cpu(
     requests = container["resources"]["requests"]
     cpu = requests["cpu"]
     cores = int(cpu[:-1]) / 1000 if str(cpu).endswith("m") else float(cpu)
-    assert int(config["FANZHA_WORKERS"]) <= max(1, cores)
+    workers = int(config["FANZHA_WORKERS"])
+    assert workers <= max(1, cores)
+    # a pod without a CPU limit sees its node's cores: the batches must be sized explicitly
+    batches, threads = int(config["FANZHA_BATCH_CONCURRENCY"]), int(config["FANZHA_THREADS"])
+    assert workers * batches * threads <= cores + workers
     assert "memory" in requests and "memory" in container["resources"]["limits"]
     hpa = docs["HorizontalPodAutoscaler"]["spec"]
     assert hpa["scaleTargetRef"]["kind"] == "Deployment"
