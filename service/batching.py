@@ -18,23 +18,27 @@ Scheduling
 Items are the unit: one encoded message with its request's ticket (future and result buffer),
 its enqueue time and deadline. They wait in buckets keyed by (model, token length) plus one
 age-ordered queue. A batch is anchored on the oldest waiting item, so nothing starves, and is
-filled with the items whose lengths are closest to the anchor's, so padding stays small.
+filled with the items whose lengths are closest to the anchor's, so padding stays small. It
+closes when the next item would break the token budget (batch size x longest item, i.e. counting
+padding) or the size cap. An idle runner waits at most `max_wait_s` for a batch to fill, so a
+lone message is not held back.
+
 Only items that arrived at most `fill_window_s` after the anchor may fill it: a deep queue then
 runs roughly first come, first served, request by request. Filling from the whole queue would
 share the model out over every queued request at once, so under overload all of them would
 finish late together and miss their deadlines after using the model (goodput collapse),
 where admission, which assumes the queue ahead clears first, expects them to finish in turn.
+
 Small requests (at most `priority_messages` messages: an analyst's or a single SMS) have a lane
 of their own: while one of their items waits, it anchors the next batch ahead of older items of
 big requests, so a single message waits for about one batch instead of behind a gateway's whole
 backlog, and they may start one batch more than `concurrency` (with a quarter of the token
 budget), so they need not wait for a runner to finish a gateway's batch either. Big requests
 still fill every batch's remaining room; only if small requests alone kept the model busy would
-big ones wait to their deadline (503). It closes
-when the next item would break the token budget (batch size x longest item, i.e. counting
-padding) or the size cap. An idle runner waits at most `max_wait_s` for a batch to fill, so a
-lone message is not held back. Items pin the model they were encoded for, so a batch never mixes
-models and requests in flight during a reload finish on the model they started with.
+big ones wait to their deadline (503).
+
+Items pin the model they were encoded for, so a batch never mixes models and requests in flight
+during a reload finish on the model they started with.
 
 Inference runs in a thread pool of `concurrency` + 1 threads, off the event loop: ONNX Runtime
 releases the GIL, so the loop keeps accepting and encoding requests meanwhile.
