@@ -328,10 +328,6 @@ class Batcher:
                 item.ticket.future.set_exception(exc)
         self._drop(list(self._fifo))
 
-    def _anchor(self, now: float) -> _Item | None:
-        """The oldest live item of a small request, else the oldest live item."""
-        return self._oldest(self._priority, now) or self._oldest(self._fifo, now)
-
     def _oldest(self, queue: deque[_Item], now: float) -> _Item | None:
         """The oldest live item of `queue`; drops expired ones met on the way."""
         while queue:

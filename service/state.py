@@ -69,7 +69,7 @@ class ServiceState:
         self.phase: Phase = "loading"
         self._previous_handlers: dict[int, Any] = {}
         self._reload_task: asyncio.Task[None] | None = None
-        self._switch_interval = sys.getswitchinterval()
+        self._switch_interval = sys.getswitchinterval()  # restored at stop
 
     # --- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -78,7 +78,6 @@ class ServiceState:
         await self.batcher.start()
         self._install_signals()
         self._freeze_heap()
-        self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(self.settings.switch_interval_ms / 1000)
         self.phase = "ready"
         log.info(
