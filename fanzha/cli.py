@@ -64,6 +64,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         threads=args.threads,
         review_threshold=args.review_threshold,
         block_threshold=args.block_threshold,
+        block_fpr=args.block_fpr,
         name=args.name,
     )
     out = run_training(options)
@@ -199,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all)")
     p.add_argument("--review-threshold", type=float, default=0.5)
     p.add_argument("--block-threshold", type=float, default=0.9)
+    p.add_argument(
+        "--block-fpr",
+        type=float,
+        metavar="RATE",
+        help="instead of --block-threshold, block at the lowest risk (0.01 steps, not below "
+        "--review-threshold) at which at most RATE of the validation data's non-scam messages "
+        "would be blocked, e.g. 0.01",
+    )
     p.add_argument("--name", default="fanzha", help="prefix of the model version")
     p.set_defaults(handler=cmd_train)
 

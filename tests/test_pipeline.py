@@ -100,3 +100,64 @@ def test_warm_start_from_a_trained_model_directory(tiny_model_dir: Path, tmp_pat
     assert load_model_dir(out).labels == ("normal", "rebate_task")
     assert (out / "tokenizer.json").read_bytes() == (tiny_model_dir / "tokenizer.json").read_bytes()
     assert card["evaluation"]["test"]["model"]["accuracy"] >= 0.9
+
+
+def test_block_threshold_chosen_on_validation_for_a_rate(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """--block-fpr: the served block threshold is the lowest 0.01 step at which the validation
+    data's non-scam messages stay within the rate, measured on the served (INT8) graph."""
+    import numpy as np
+
+    from fanzha.classifier import Classifier
+    from fanzha.taxonomy import is_scam
+    from tests.conftest import tiny_records, write_jsonl
+    from training.pipeline import TrainOptions, run_training
+
+    validation = tiny_records(per_label=40, seed=12)
+    out = run_training(
+        TrainOptions(
+            data=[str(write_jsonl(tmp_path / "train.jsonl", tiny_records(seed=11)))],
+            validation_data=[str(write_jsonl(tmp_path / "val.jsonl", validation))],
+            out=str(tmp_path / "chosen"),
+            init_from=str(tiny_model_dir),
+            max_length=64,
+            epochs=1,
+            batch_size=16,
+            augment=False,
+            threads=2,
+            review_threshold=0.3,
+            block_fpr=0.0,
+        )
+    )
+    card = json.loads((out / "card.json").read_text(encoding="utf-8"))
+    block = load_model_dir(out).config.thresholds.block
+    choice = card["training"]["thresholds"]["block_choice"]
+    assert card["training"]["thresholds"]["block"] == choice["threshold"] == block
+    assert choice["chosen_on"] == "validation" and choice["max_fpr"] == 0.0
+    classifier = Classifier.load(out)
+    risk = np.array([p.verdict.risk for p in classifier.classify([r["text"] for r in validation])])
+    non_scam = np.array([not is_scam(r["label"]) for r in validation])
+    assert not (risk[non_scam] >= block).any()
+    assert block == 0.3 or (risk[non_scam] >= block - 0.01).any()  # the lowest such step
+    assert choice["validation_recall"] == np.mean(risk[~non_scam] >= block)
+
+
+def test_block_fpr_without_non_scam_validation_fails_before_training(tmp_path: Path) -> None:
+    import pytest
+
+    from tests.conftest import tiny_records, write_jsonl
+    from training.data import DataError
+    from training.pipeline import TrainOptions, run_training
+
+    records = tiny_records(per_label=20, seed=5)
+    scams = [r for r in records if r["label"] not in ("normal", "marketing")]
+    options = TrainOptions(
+        data=[str(write_jsonl(tmp_path / "train.jsonl", records))],
+        validation_data=[str(write_jsonl(tmp_path / "val.jsonl", scams))],
+        out=str(tmp_path / "never"),
+        block_fpr=0.01,
+    )
+    with pytest.raises(DataError, match="--block-fpr"):
+        run_training(options)
+    assert not (tmp_path / "never" / "model.onnx").exists()

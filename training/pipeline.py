@@ -37,7 +37,7 @@ from fanzha.modeldir import (
     write_json,
 )
 from fanzha.normalize import NORMALIZER_VERSION
-from fanzha.taxonomy import SLUGS
+from fanzha.taxonomy import SLUGS, is_scam
 from fanzha.tokenizer import (
     Encoded,
     EncodingConfig,
@@ -46,6 +46,7 @@ from fanzha.tokenizer import (
     build_char_vocab,
 )
 from training.data import DataError, Labelled, Split, load_labelled, stratified_split
+from training.thresholds import BlockChoice, choose_block_threshold
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class TrainOptions:
     token_noise: float = 0.15
     review_threshold: float = 0.5
     block_threshold: float = 0.9
+    block_fpr: float | None = None  # choose block on validation for this non-scam FPR instead
     name: str = "fanzha"
 
 
@@ -124,6 +126,11 @@ def prepare_data(options: TrainOptions) -> Prepared:
                 f"{name} data has label(s) {unknown} that the training data does not; "
                 "add training examples for them or remove them from the evaluation data"
             )
+    if options.block_fpr is not None and all(is_scam(label) for label in split.validation.labels):
+        raise DataError(
+            "--block-fpr chooses the block threshold on the validation data, which holds no "
+            "non-scam (normal or marketing) messages; add some, or set --block-threshold instead"
+        )
     log.info(
         "data: %d train, %d validation, %d test",
         len(split.train),
@@ -281,7 +288,12 @@ def run_training(options: TrainOptions) -> Path:
     graphs.fp32.unlink(missing_ok=True)
 
     save_trained(model, out / PYTORCH_DIR)
-    version = write_runtime_files(out, options, encoder, prep.labels, temperature)
+    thresholds = Thresholds(options.review_threshold, options.block_threshold)
+    version = write_runtime_files(out, options, encoder, prep.labels, temperature, thresholds)
+    block_choice = None
+    if options.block_fpr is not None:
+        thresholds, block_choice = choose_block(out, options, prep)
+        version = write_runtime_files(out, options, encoder, prep.labels, temperature, thresholds)
     baseline = fit_baseline(split.train.texts, prep.y(split.train), len(prep.labels), options.seed)
     evaluation = evaluate_sets(out, prep, baseline, options.threads)
     adversarial = adversarial_sets(out, prep, options.threads)
@@ -304,6 +316,11 @@ def run_training(options: TrainOptions) -> Path:
             "train_seconds": round(result.seconds, 1),
             "total_seconds": round(time.perf_counter() - started, 1),
             "temperature": temperature,
+            "thresholds": {
+                "review": thresholds.review,
+                "block": thresholds.block,
+                "block_choice": block_choice.to_dict() if block_choice else "fixed",
+            },
         },
         "data": data_summary(options, prep, encoder),
         "evaluation": evaluation,
@@ -374,8 +391,35 @@ def choose_ensemble(
     }
 
 
+def choose_block(
+    out: Path, options: TrainOptions, prep: Prepared
+) -> tuple[Thresholds, BlockChoice]:
+    """The block threshold for --block-fpr (training.thresholds), chosen on the risk the
+    exported graph gives the validation data through the serving code: the INT8 graph's
+    probabilities differ from PyTorch's by up to about 0.001, enough to put a message that
+    sits just below the threshold above it."""
+    classifier = Classifier.load(out, threads=options.threads)
+    validation = prep.split.validation
+    risk = np.array([p.verdict.risk for p in classifier.classify(validation.texts)])
+    scam = np.array([is_scam(label) for label in validation.labels])
+    choice = choose_block_threshold(risk, scam, options.block_fpr or 0.0, options.review_threshold)
+    log.info(
+        "block threshold %.2f: validation non-scam FPR %.4f (at most %g asked), scam recall %.4f",
+        choice.threshold,
+        choice.validation_fpr,
+        choice.max_fpr,
+        choice.validation_recall,
+    )
+    return Thresholds(options.review_threshold, choice.threshold), choice
+
+
 def write_runtime_files(
-    out: Path, options: TrainOptions, encoder: TextEncoder, labels: list[str], temperature: float
+    out: Path,
+    options: TrainOptions,
+    encoder: TextEncoder,
+    labels: list[str],
+    temperature: float,
+    thresholds: Thresholds,
 ) -> str:
     """Tokenizer, labels and runtime config beside the graph, plus a card holding only the
     checksums, so the directory loads (and is evaluated) exactly as `serve` will load it."""
@@ -386,7 +430,7 @@ def write_runtime_files(
         model_version=version,
         encoding=encoder.config,
         temperature=round(temperature, 6),
-        thresholds=Thresholds(options.review_threshold, options.block_threshold),
+        thresholds=thresholds,
         base_model=options.base_model,
     )
     write_json(out / CONFIG_FILE, config.to_dict())
