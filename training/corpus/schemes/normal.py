@@ -1,9 +1,10 @@
 """`normal`: everyday SMS, written to sit right next to the scams they resemble.
 
 The hard negatives are the point: verification codes that say 请勿泄露, bank notices with 尾号
-and 余额, real refunds and parcel exceptions, meeting invitations, interview notices, police
-and bank warnings that describe scams (a warning about a scam is not a scam), and personal
-chat that mentions 转账, 微信 and 钱 innocently.
+and 余额, payment-received notices, loans a bank really approved, real refunds and parcel
+exceptions, meeting invitations, interview notices, police and bank warnings that describe
+scams (a warning about a scam is not a scam), and personal chat that mentions 转账, 微信 and
+钱 innocently.
 """
 
 from __future__ import annotations
@@ -53,6 +54,39 @@ BANK_TXN = Sub(
         "[您尾号{tail}的{bank}卡|{bank}尾号{tail}]{date}[收到|入账]{name}转账{money}元，当前余额{money:2}元。",
         "【{bank}】您的定期存款{money}元已于{date}到期并自动转存，详情请登录手机银行查看。",
         "【{pay}】你已成功向{shop}付款{money}元，[如有疑问可在账单详情中查看|支付方式：{bank}储蓄卡({tail})]。",
+    ),
+)
+
+# Payment apps and till speakers announce money in; scams announce money too, but always ask
+# for something back, and these never do.
+PAYMENT_IN = Sub(
+    "payment_in",
+    short=(
+        "[微信|支付宝|收钱吧|云闪付][收款|到账]{money}元",
+        "[微信支付|支付宝]收款{money}元[，来自{name}|，付款方{sur}**|]",
+        "【{pay}】你收到一笔{money}元的转账[，来自{name}|]，已存入[余额|零钱]。",
+        "【收钱吧】收款成功{money}元，[今日累计收款{n}笔|交易时间{date}{time}]。",
+        "{given}[通过扫码|通过二维码]向你付款{money}元[，已存入零钱|]",
+        "【{pay}】你的[零钱提现|余额提现]{money}元已到账{bank}（尾号{tail}）。",
+        "[转账|红包]{money}元已收款[，{name}|]",
+        "【{pay}】商家收款日报：{date}共收款{n}笔，合计{money}元，[资金已结算至{bank}尾号{tail}账户|可在商家版查看明细]。",
+        "【{bank}】您尾号{tail}的账户{date}{time}收到[微信|支付宝|{pay}]转入{money}元，余额{money:2}元。",
+        "{name}已确认收款{money}元",
+    ),
+)
+
+# Loans and credit a licensed lender really granted: the money comes without a fee first.
+LOAN_NOTICE = Sub(
+    "loan_notice",
+    short=(
+        "【{bank}】您申请的[个人消费贷款|经营贷款|装修贷款|公积金贷款]已审批通过，额度{money}元，"
+        "请登录{bank}手机银行[办理提款|查看合同]。[本行不会在放款前收取任何费用。|]",
+        "【{bank}】您的贷款{money}元已于{date}发放至尾号{tail}账户，首次还款日{date:2}，"
+        "[还款计划可在手机银行查询|请按期还款以免影响征信]。",
+        "【{credit}】你的借款{money}元已到账尾号{tail}的银行卡，[可在APP查看还款计划|首期还款日{date}]。",
+        "【{bank}】您的信用卡额度已[提升|调整]至{amt_m}，[即日生效|详情请登录手机银行查询]。",
+        "【{credit}】你本期应还{money}元，[已自动扣款成功|将于{date}自动扣款]，感谢按时还款。",
+        "【{bank}】您的房贷申请已[进入审批|审批通过]，客户经理{sur}经理将与您约定面签时间。[请勿向任何个人转账。|]",
     ),
 )
 
@@ -277,6 +311,8 @@ SCHEME = Scheme(
     (
         OTP,
         BANK_TXN,
+        PAYMENT_IN,
+        LOAN_NOTICE,
         CREDIT_BILL,
         DELIVERY,
         REFUND_LEGIT,
