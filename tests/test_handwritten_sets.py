@@ -1,7 +1,8 @@
-"""Sanity checks for the hand-written sets: the evaluation set (data/eval/handwritten.jsonl),
-for reporting only and never for training or model selection, and the development set
-(data/dev/handwritten_dev.jsonl), for choosing training recipes, which must therefore share no
-message with the evaluation set. Both are checked by the same rules."""
+"""Sanity checks for the hand-written sets: the evaluation set (data/eval/handwritten.jsonl) and
+the held-out set written later (data/holdout/handwritten_holdout.jsonl), for reporting only
+and never for training or model selection, and the development set
+(data/dev/handwritten_dev.jsonl), for choosing training recipes. No two of them share a
+message. All are checked by the same rules."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from fanzha.taxonomy import SCAM_SLUGS, SLUGS
 ROOT = Path(__file__).resolve().parents[1]
 EVAL_FILE = ROOT / "data" / "eval" / "handwritten.jsonl"
 DEV_FILE = ROOT / "data" / "dev" / "handwritten_dev.jsonl"
-MIN_PER_LABEL = 30
+HOLDOUT_FILE = ROOT / "data" / "holdout" / "handwritten_holdout.jsonl"
 LONG_CHARS = 150
 
 
@@ -27,11 +28,13 @@ LONG_CHARS = 150
 class HandwrittenSet:
     path: Path
     min_long_share: float  # of scam messages at least LONG_CHARS long
+    min_per_label: int = 30
 
 
 SETS = {
     "eval": HandwrittenSet(EVAL_FILE, min_long_share=0.2),
     "dev": HandwrittenSet(DEV_FILE, min_long_share=0.25),
+    "holdout": HandwrittenSet(HOLDOUT_FILE, min_long_share=0.25, min_per_label=22),
 }
 
 
@@ -74,9 +77,10 @@ def test_labels_are_slugs(handwritten: Loaded) -> None:
 
 
 def test_every_label_is_well_covered(handwritten: Loaded) -> None:
-    counts = Counter(r["label"] for r in handwritten[1])
-    short = {slug: counts.get(slug, 0) for slug in SLUGS if counts.get(slug, 0) < MIN_PER_LABEL}
-    assert not short, f"labels with fewer than {MIN_PER_LABEL} messages: {short}"
+    spec, rows = handwritten
+    counts = Counter(r["label"] for r in rows)
+    short = {slug: counts[slug] for slug in SLUGS if counts[slug] < spec.min_per_label}
+    assert not short, f"labels with fewer than {spec.min_per_label} messages: {short}"
 
 
 def test_texts_are_non_empty_and_unique(handwritten: Loaded) -> None:
@@ -106,7 +110,10 @@ def test_hard_negatives_are_present(handwritten: Loaded) -> None:
     assert sum("退订" in t or "拒收" in t for t in marketing) >= 20, "marketing needs opt-outs"
 
 
-def test_dev_set_shares_no_message_with_the_evaluation_set() -> None:
-    eval_keys = {_key(r["text"]) for r in _read_rows(EVAL_FILE)}
-    shared = [r["text"] for r in _read_rows(DEV_FILE) if _key(r["text"]) in eval_keys]
-    assert not shared, f"{len(shared)} dev texts also appear in the evaluation set: {shared[:3]}"
+@pytest.mark.parametrize(
+    ("first", "second"), [("dev", "eval"), ("dev", "holdout"), ("eval", "holdout")]
+)
+def test_sets_share_no_message(first: str, second: str) -> None:
+    keys = {_key(r["text"]) for r in _read_rows(SETS[second].path)}
+    shared = [r["text"] for r in _read_rows(SETS[first].path) if _key(r["text"]) in keys]
+    assert not shared, f"{len(shared)} {first} texts also appear in {second}: {shared[:3]}"
