@@ -6,6 +6,8 @@ MODEL   ?= models/default
 CORPUS  ?= data/corpus/corpus.jsonl
 EVALSET ?= data/eval/handwritten.jsonl
 DEVSET  ?= data/dev/handwritten_dev.jsonl
+HOLDOUT ?= data/holdout/handwritten_holdout.jsonl
+BLOCK_FPR ?= 0.01
 
 .PHONY: setup demo test lint format corpus train serve loadtest loadtest-all bench clean
 
@@ -38,7 +40,8 @@ corpus: setup
 
 # Reproduces models/default from scratch (about 20 minutes on 2 cores).
 train: corpus
-	$(BIN)/fanzha train --data $(CORPUS) --validation-data $(DEVSET) --eval-data $(EVALSET) --out $(MODEL)
+	$(BIN)/fanzha train --data $(CORPUS) --validation-data $(DEVSET) --eval-data $(EVALSET) \
+		--eval-data $(HOLDOUT) --block-fpr $(BLOCK_FPR) --out $(MODEL)
 
 serve: setup
 	$(BIN)/fanzha serve --model $(MODEL)
