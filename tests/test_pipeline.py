@@ -143,9 +143,12 @@ def test_block_threshold_chosen_on_validation_for_a_rate(
     assert choice["validation_recall"] == np.mean(risk[~non_scam] >= block)
 
 
-def test_block_fpr_without_non_scam_validation_fails_before_training(tmp_path: Path) -> None:
+def test_bad_block_fpr_setups_fail_before_training(tmp_path: Path) -> None:
+    from dataclasses import replace
+
     import pytest
 
+    from fanzha.errors import UserError
     from tests.conftest import tiny_records, write_jsonl
     from training.data import DataError
     from training.pipeline import TrainOptions, run_training
@@ -160,4 +163,7 @@ def test_block_fpr_without_non_scam_validation_fails_before_training(tmp_path: P
     )
     with pytest.raises(DataError, match="--block-fpr"):
         run_training(options)
+    every_label = [str(write_jsonl(tmp_path / "all.jsonl", records))]
+    with pytest.raises(UserError, match="--block-fpr must be"):
+        run_training(replace(options, validation_data=every_label, block_fpr=1.5))
     assert not (tmp_path / "never" / "model.onnx").exists()

@@ -46,7 +46,7 @@ from fanzha.tokenizer import (
     build_char_vocab,
 )
 from training.data import DataError, Labelled, Split, load_labelled, stratified_split
-from training.thresholds import BlockChoice, choose_block_threshold
+from training.thresholds import BlockChoice, check_rate, choose_block_threshold
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,8 @@ def prepare_data(options: TrainOptions) -> Prepared:
                 f"{name} data has label(s) {unknown} that the training data does not; "
                 "add training examples for them or remove them from the evaluation data"
             )
+    if options.block_fpr is not None:
+        check_rate(options.block_fpr)
     if options.block_fpr is not None and all(is_scam(label) for label in split.validation.labels):
         raise DataError(
             "--block-fpr chooses the block threshold on the validation data, which holds no "
@@ -292,7 +294,7 @@ def run_training(options: TrainOptions) -> Path:
     version = write_runtime_files(out, options, encoder, prep.labels, temperature, thresholds)
     block_choice = None
     if options.block_fpr is not None:
-        thresholds, block_choice = choose_block(out, options, prep)
+        thresholds, block_choice = choose_block(out, options, prep, options.block_fpr)
         version = write_runtime_files(out, options, encoder, prep.labels, temperature, thresholds)
     baseline = fit_baseline(split.train.texts, prep.y(split.train), len(prep.labels), options.seed)
     evaluation = evaluate_sets(out, prep, baseline, options.threads)
@@ -392,7 +394,7 @@ def choose_ensemble(
 
 
 def choose_block(
-    out: Path, options: TrainOptions, prep: Prepared
+    out: Path, options: TrainOptions, prep: Prepared, max_fpr: float
 ) -> tuple[Thresholds, BlockChoice]:
     """The block threshold for --block-fpr (training.thresholds), chosen on the risk the
     exported graph gives the validation data through the serving code: the INT8 graph's
@@ -402,7 +404,7 @@ def choose_block(
     validation = prep.split.validation
     risk = np.array([p.verdict.risk for p in classifier.classify(validation.texts)])
     scam = np.array([is_scam(label) for label in validation.labels])
-    choice = choose_block_threshold(risk, scam, options.block_fpr or 0.0, options.review_threshold)
+    choice = choose_block_threshold(risk, scam, max_fpr, options.review_threshold)
     log.info(
         "block threshold %.2f: validation non-scam FPR %.4f (at most %g asked), scam recall %.4f",
         choice.threshold,

@@ -32,13 +32,17 @@ class BlockChoice:
         return {"chosen_on": "validation", **asdict(self)}
 
 
+def check_rate(max_fpr: float) -> None:
+    if not 0.0 <= max_fpr < 1.0:
+        raise UserError(f"--block-fpr must be at least 0 and below 1, got {max_fpr}")
+
+
 def choose_block_threshold(
     risk: np.ndarray, is_scam: np.ndarray, max_fpr: float, floor: float
 ) -> BlockChoice:
     """The lowest threshold on a 0.01 grid from `floor` to 1 at which at most `max_fpr` of the
     validation non-scam messages score at or above it (so at most floor(max_fpr x n) of them)."""
-    if not 0.0 <= max_fpr < 1.0:
-        raise UserError(f"--block-fpr must be at least 0 and below 1, got {max_fpr}")
+    check_rate(max_fpr)
     risk = np.asarray(risk, dtype=np.float64)
     is_scam = np.asarray(is_scam, dtype=bool)
     negatives, positives = risk[~is_scam], risk[is_scam]
