@@ -24,6 +24,7 @@ def test_tiny_model_dir_is_complete(tiny_model_dir: Path) -> None:
     assert ensemble["ngrams"]["grams"] > 0
     report = (tiny_model_dir / "report.html").read_text(encoding="utf-8")
     assert len(report) > 10_000 and "ensemble: n-gram half" in report
+    assert "block 0.90 (set by hand)" in report
     assert not (tiny_model_dir / ".work").exists()
 
 
@@ -141,6 +142,8 @@ def test_block_threshold_chosen_on_validation_for_a_rate(
     assert not (risk[non_scam] >= block).any()
     assert block == 0.3 or (risk[non_scam] >= block - 0.01).any()  # the lowest such step
     assert choice["validation_recall"] == np.mean(risk[~non_scam] >= block)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert f"block {block:.2f} (chosen on validation data" in report
 
 
 def test_bad_block_fpr_setups_fail_before_training(tmp_path: Path) -> None:

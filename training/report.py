@@ -202,6 +202,26 @@ def _summary_rows(model: dict[str, Any], baseline: dict[str, Any]) -> list[list[
     return rows
 
 
+def _thresholds_paragraph(thresholds: dict[str, Any] | None) -> str:
+    """Where the suggestion thresholds came from, so a reader of the block figures knows."""
+    if not thresholds:
+        return ""
+    text = (
+        f"suggestion thresholds: review {thresholds['review']:.2f}, block {thresholds['block']:.2f}"
+    )
+    choice = thresholds.get("block_choice")
+    if isinstance(choice, dict):
+        text += (
+            f" (chosen on validation data: the lowest at which at most {choice['max_fpr']:g} of "
+            f"its {choice['validation_non_scam']} non-scam messages would be blocked; there it "
+            f"blocks {choice['validation_fpr']:.1%} of them and {choice['validation_recall']:.1%} "
+            f"of its {choice['validation_scam']} scams)"
+        )
+    else:
+        text += " (set by hand)"
+    return f"<p>{html.escape(text)}</p>"
+
+
 def render(card: dict[str, Any], labels: list[str]) -> str:
     import matplotlib
 
@@ -209,6 +229,7 @@ def render(card: dict[str, Any], labels: list[str]) -> str:
     parts = [
         f"<h1>fanzha model report</h1><p>version <code>{html.escape(card['model_version'])}</code>"
         f", created {html.escape(card['created'])}</p>",
+        _thresholds_paragraph(card.get("training", {}).get("thresholds")),
     ]
     for name, result in card["evaluation"].items():
         model, baseline = result["model"], result["baseline"]
