@@ -93,12 +93,13 @@ class Settings(BaseSettings):
         "and falls beyond, while latency grows with the batch, so the budget is small",
     )
     fill_window_ms: float = Field(
-        25.0,
+        100.0,
         gt=0.0,
         le=60_000.0,
         description="a batch is filled only with messages that arrived at most this long after "
         "its oldest one, so a deep queue is served request by request and admitted requests "
-        "finish in time instead of all finishing late together",
+        "finish in time instead of all finishing late together; a longer window finds closer "
+        "lengths (less padding), measured best at about 100 ms on 2 cores",
     )
     max_wait_ms: float = Field(
         1.0,
