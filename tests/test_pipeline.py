@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from fanzha.modeldir import CHECKSUMMED, load_model_dir
 
@@ -77,25 +78,32 @@ def test_pytorch_weights_reload_to_the_same_predictions(tiny_model_dir: Path) ->
     assert np.abs(torch_logits - onnx_logits).max() < 0.2  # INT8 graph vs FP32 weights
 
 
-def test_warm_start_from_a_trained_model_directory(tiny_model_dir: Path, tmp_path: Path) -> None:
-    """--init-from reuses the tokenizer and encoder; a label subset keeps its head rows."""
-    from tests.conftest import tiny_records, write_jsonl
+def _warm_started(tiny_model_dir: Path, data: Path, out: Path, **options: Any) -> Path:
+    """One quick epoch from the tiny model (same vocabulary), the cheapest real training run."""
     from training.pipeline import TrainOptions, run_training
 
-    records = [r for r in tiny_records(seed=11) if r["label"] in ("normal", "rebate_task")]
-    data = write_jsonl(tmp_path / "two.jsonl", records)
-    out = run_training(
+    return run_training(
         TrainOptions(
             data=[str(data)],
-            out=str(tmp_path / "warm"),
+            out=str(out),
             init_from=str(tiny_model_dir),
             max_length=64,
             epochs=1,
             batch_size=16,
             augment=False,
             threads=2,
+            **options,
         )
     )
+
+
+def test_warm_start_from_a_trained_model_directory(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """--init-from reuses the tokenizer and encoder; a label subset keeps its head rows."""
+    from tests.conftest import tiny_records, write_jsonl
+
+    records = [r for r in tiny_records(seed=11) if r["label"] in ("normal", "rebate_task")]
+    data = write_jsonl(tmp_path / "two.jsonl", records)
+    out = _warm_started(tiny_model_dir, data, tmp_path / "warm")
     card = json.loads((out / "card.json").read_text(encoding="utf-8"))
     assert card["architecture"]["init_from"].startswith(str(tiny_model_dir))
     assert load_model_dir(out).labels == ("normal", "rebate_task")
@@ -113,23 +121,15 @@ def test_block_threshold_chosen_on_validation_for_a_rate(
     from fanzha.classifier import Classifier
     from fanzha.taxonomy import is_scam
     from tests.conftest import tiny_records, write_jsonl
-    from training.pipeline import TrainOptions, run_training
 
     validation = tiny_records(per_label=40, seed=12)
-    out = run_training(
-        TrainOptions(
-            data=[str(write_jsonl(tmp_path / "train.jsonl", tiny_records(seed=11)))],
-            validation_data=[str(write_jsonl(tmp_path / "val.jsonl", validation))],
-            out=str(tmp_path / "chosen"),
-            init_from=str(tiny_model_dir),
-            max_length=64,
-            epochs=1,
-            batch_size=16,
-            augment=False,
-            threads=2,
-            review_threshold=0.3,
-            block_fpr=0.0,
-        )
+    out = _warm_started(
+        tiny_model_dir,
+        write_jsonl(tmp_path / "train.jsonl", tiny_records(seed=11)),
+        tmp_path / "chosen",
+        validation_data=[str(write_jsonl(tmp_path / "val.jsonl", validation))],
+        review_threshold=0.3,
+        block_fpr=0.0,
     )
     card = json.loads((out / "card.json").read_text(encoding="utf-8"))
     block = load_model_dir(out).config.thresholds.block
