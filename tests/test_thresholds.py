@@ -33,6 +33,11 @@ def test_never_below_the_floor() -> None:
     assert choice.threshold == 0.5
 
 
+def test_a_floor_between_steps_rounds_up() -> None:
+    choice = choose_block_threshold(np.array([0.1, 0.9]), np.array([False, True]), 0.0, 0.505)
+    assert choice.threshold == 0.51
+
+
 def test_a_non_scam_at_certainty_leaves_only_one() -> None:
     choice = choose_block_threshold(np.array([1.0, 0.9]), np.array([False, True]), 0.0, 0.5)
     assert choice.threshold == 1.0 and choice.validation_recall == 0.0

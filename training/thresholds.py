@@ -8,6 +8,7 @@ from the deployment distribution, keeps `block` meaning the same thing across re
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -51,8 +52,8 @@ def choose_block_threshold(
             "--block-fpr needs non-scam messages (normal or marketing) in the validation data "
             "to measure a false positive rate; add some, or set --block-threshold instead"
         )
-    steps = round((1.0 - floor) / STEP)
-    grid = [round(floor + i * STEP, 2) for i in range(steps + 1)] or [1.0]
+    first = math.ceil(floor / STEP - 1e-9)  # a floor between steps rounds up, never below it
+    grid = [round(i * STEP, 2) for i in range(first, round(1.0 / STEP) + 1)] or [1.0]
     allowed = int(np.floor(max_fpr * len(negatives) + 1e-9))
     threshold = next((t for t in grid if int((negatives >= t).sum()) <= allowed), 1.0)
     return BlockChoice(
