@@ -38,7 +38,7 @@ format: setup
 corpus: setup
 	$(BIN)/fanzha corpus --out $(CORPUS)
 
-# Reproduces models/default from scratch (about 20 minutes on 2 cores).
+# Reproduces models/default from scratch (about 12 minutes on 2 cores).
 train: corpus
 	$(BIN)/fanzha train --data $(CORPUS) --validation-data $(DEVSET) --eval-data $(EVALSET) \
 		--eval-data $(HOLDOUT) --block-fpr $(BLOCK_FPR) --out $(MODEL)
