@@ -226,22 +226,9 @@ def test_a_small_request_jumps_a_big_requests_backlog_only_with_the_priority_lan
     With the lane it anchors the very next batch; without it, it waits its turn (FIFO)."""
 
     async def go() -> list[list[int]]:
-        gate = threading.Event()
-        model = TaggingModel(gate)
         batcher = Batcher(max_batch_size=1, max_wait_s=0.0, priority_messages=priority_messages)
-        await batcher.start()
-        blocker = asyncio.create_task(batcher.submit(model, [enc(0, 3)], far()))
-        await asyncio.sleep(0.02)  # the blocker holds the only runner
-        backlog = asyncio.create_task(
-            batcher.submit(model, [enc(i, 3) for i in range(1, 7)], far())
-        )
-        await asyncio.sleep(0.01)
-        single = asyncio.create_task(batcher.submit(model, [enc(99, 3)], far()))
-        await asyncio.sleep(0.01)
-        gate.set()
-        await asyncio.gather(blocker, backlog, single)
-        await batcher.stop()
-        return model.tags
+        backlog = [enc(i, 3) for i in range(1, 7)]
+        return await tags_behind_a_blocker(batcher, [(backlog, 0.01), ([enc(99, 3)], 0.01)])
 
     order = [t for batch in run(go()) for t in batch]
     assert (order.index(99) < order.index(1)) is bool(priority_messages)
@@ -295,6 +282,26 @@ class TaggingModel(FakeModel):
         return out
 
 
+async def tags_behind_a_blocker(
+    batcher: Batcher, requests: Sequence[tuple[list[Encoded], float]]
+) -> list[list[int]]:
+    """Hold the batcher's only runner with a one-message batch (tag 0), queue `requests` (each
+    followed by its pause in seconds), then let everything run: the tags of each batch, in the
+    order the batches ran."""
+    gate = threading.Event()
+    model = TaggingModel(gate)
+    await batcher.start()
+    tasks = [asyncio.create_task(batcher.submit(model, [enc(0, 3)], far()))]
+    await asyncio.sleep(0.02)  # the blocker holds the only runner
+    for messages, pause in requests:
+        tasks.append(asyncio.create_task(batcher.submit(model, messages, far())))
+        await asyncio.sleep(pause)
+    gate.set()
+    await asyncio.gather(*tasks)
+    await batcher.stop()
+    return model.tags
+
+
 @pytest.mark.parametrize("window", [0.01, float("inf")])
 def test_batches_are_filled_only_from_requests_that_arrived_close_to_the_oldest(
     window: float,
@@ -304,20 +311,10 @@ def test_batches_are_filled_only_from_requests_that_arrived_close_to_the_oldest(
     without one, both requests share every batch."""
 
     async def go() -> list[list[int]]:
-        gate = threading.Event()
-        model = TaggingModel(gate)
         batcher = Batcher(max_batch_size=8, max_wait_s=0.0, fill_window_s=window)
-        await batcher.start()
-        blocker = asyncio.create_task(batcher.submit(model, [enc(0, 3)], far()))
-        await asyncio.sleep(0.02)
-        first = asyncio.create_task(batcher.submit(model, [enc(1, 3)] * 4, far()))
-        await asyncio.sleep(0.05)
-        second = asyncio.create_task(batcher.submit(model, [enc(2, 3)] * 4, far()))
-        await asyncio.sleep(0.01)
-        gate.set()
-        await asyncio.gather(blocker, first, second)
-        await batcher.stop()
-        return model.tags
+        return await tags_behind_a_blocker(
+            batcher, [([enc(1, 3)] * 4, 0.05), ([enc(2, 3)] * 4, 0.01)]
+        )
 
     tags = run(go())
     assert tags[1] == ([1] * 4 if window < 1 else [1] * 4 + [2] * 4)
