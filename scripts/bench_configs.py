@@ -5,7 +5,7 @@ nothing); every round then times the bare runner's best case (globally length-so
 8 on one single-threaded caller per core, as in the bench suite) and each service under the
 same closed loop of batches of 64 from 8 clients. Printed per configuration: median messages/s
 and its ratio to the bare figure of the same run, where the server's CPU went (the event-loop
-thread against all others, from /proc), and the batches it formed (from /metrics).
+thread against all others), and the batches it formed (from /metrics).
 
     python scripts/bench_configs.py --config "" --config "--fill-window-ms 50" \\
         --config "--max-batch-tokens 768"
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import shlex
 import statistics
@@ -25,6 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
@@ -33,19 +34,10 @@ from bench_cases import bare_cases  # noqa: E402
 
 from loadtest.corpus import build_pool  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 
-
-def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds per thread of `pid` (utime + stime)."""
-    out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the thread ended
-        out[tid] = (int(fields[11]) + int(fields[12])) / TICK
-    return out
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds per thread of `pid` (user + system)."""
+    return {t.id: t.user_time + t.system_time for t in psutil.Process(pid).threads()}
 
 
 def metric(text: str, name: str) -> float:
@@ -98,7 +90,7 @@ def main() -> int:
                 )
                 after, elapsed = thread_cpu(pid), time.perf_counter() - started
                 used = {t: v - before.get(t, 0.0) for t, v in after.items()}
-                main_thread = used.pop(str(pid), 0.0)
+                main_thread = used.pop(pid, 0.0)
                 rates[k].append(out.messages / out.elapsed)
                 loop_share[k].append(main_thread / elapsed)
                 other_share[k].append(sum(used.values()) / elapsed)
