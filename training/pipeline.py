@@ -128,11 +128,12 @@ def prepare_data(options: TrainOptions) -> Prepared:
             )
     if options.block_fpr is not None:
         check_rate(options.block_fpr)
-    if options.block_fpr is not None and all(is_scam(label) for label in split.validation.labels):
-        raise DataError(
-            "--block-fpr chooses the block threshold on the validation data, which holds no "
-            "non-scam (normal or marketing) messages; add some, or set --block-threshold instead"
-        )
+        if all(is_scam(label) for label in split.validation.labels):
+            raise DataError(
+                "--block-fpr chooses the block threshold on the validation data, which holds no "
+                "non-scam (normal or marketing) messages; add some, or set --block-threshold "
+                "instead"
+            )
     log.info(
         "data: %d train, %d validation, %d test",
         len(split.train),
