@@ -23,11 +23,13 @@ closes when the next item would break the token budget (batch size x longest ite
 padding) or the size cap. An idle runner waits at most `max_wait_s` for a batch to fill, so a
 lone message is not held back.
 
-Only items that arrived at most `fill_window_s` after the anchor may fill it: a deep queue then
-runs roughly first come, first served, request by request. Filling from the whole queue would
-share the model out over every queued request at once, so under overload all of them would
-finish late together and miss their deadlines after using the model (goodput collapse),
-where admission, which assumes the queue ahead clears first, expects them to finish in turn.
+Only items that arrived at most `fill_window_s` after the oldest queued item may fill it (the
+anchor itself, for a big request): a deep queue then runs roughly first come, first served,
+request by request, also when small requests' items anchor the batches. Filling from the whole
+queue would share the model out over every queued request at once, so under overload all of
+them would finish late together and miss their deadlines after using the model (goodput
+collapse), where admission, which assumes the queue ahead clears first, expects them to finish
+in turn.
 
 Small requests (at most `priority_messages` messages: an analyst's or a single SMS) have a lane
 of their own: while one of their items waits, it anchors the next batch ahead of older items of
@@ -35,7 +37,9 @@ big requests, so a single message waits for about one batch instead of behind a 
 backlog, and they may start one batch more than `concurrency` (with a quarter of the token
 budget), so they need not wait for a runner to finish a gateway's batch either. Big requests
 still fill every batch's remaining room; only if small requests alone kept the model busy would
-big ones wait to their deadline (503).
+big ones wait to their deadline (503). Admission knows the lane: a small request is refused only
+if the small requests queued ahead of it would make it miss its deadline, never for a gateway's
+backlog it is going to jump.
 
 Items pin the model they were encoded for, so a batch never mixes models and requests in flight
 during a reload finish on the model they started with.
@@ -184,6 +188,7 @@ class Batcher:
         self._on_batch = on_batch
         self._fifo: deque[_Item] = deque()
         self._priority: deque[_Item] = deque()  # the items of small requests, oldest first
+        self._priority_depth = 0  # of which still queued
         self._buckets: dict[tuple[int, int], deque[_Item]] = {}
         self._longest = 0
         self._depth = 0
@@ -247,13 +252,26 @@ class Batcher:
             return
         now = time.monotonic()
         lag = now - arrival if arrival is not None else 0.0
-        wait = (self._depth + n) / self._rate if self._rate > 0.0 and self._depth else 0.0
+        wait = self._wait_ahead(n)
         if wait + lag > self.queue_share * (deadline - now):
             self._stats.overloaded += 1
             raise Overloaded(
                 f"the queue needs about {wait * 1000:.0f} ms to clear and the service is "
                 f"{lag * 1000:.0f} ms behind"
             )
+
+    def _wait_ahead(self, n: int) -> float:
+        """Seconds until `n` more messages would all have started. A small request's items go
+        ahead of every big request's, so only the small ones queued before them count, each
+        taken as a batch of its own (the gap between batch starts under load): a gateway's
+        backlog does not get an analyst's message refused. A big request waits for the whole
+        queue, at the messages per second the queue drains."""
+        if 0 < n <= self.priority_messages:
+            return (self._priority_depth + n) * self._gap_avg
+        return (self._depth + n) / self._rate if self._rate > 0.0 and self._depth else 0.0
+
+    def _in_lane(self, item: _Item) -> bool:
+        return item.ticket.size <= self.priority_messages
 
     def expected_wait(self) -> float:
         """Seconds the queued messages need at the rate seen under load (0 if unknown)."""
@@ -301,6 +319,7 @@ class Batcher:
     def _enqueue(self, items: list[_Item], priority: bool = False) -> None:
         if priority:
             self._priority.extend(items)
+            self._priority_depth += len(items)
         for item in items:
             key = (id(item.model), item.length)
             bucket = self._buckets.get(key)
@@ -321,6 +340,8 @@ class Batcher:
                 self._depth -= 1
                 self._tokens -= item.length
                 self._stats.dropped += 1
+                if self._in_lane(item):
+                    self._priority_depth -= 1
 
     def _fail_queued(self, exc: Exception) -> None:
         for item in self._fifo:
@@ -356,7 +377,8 @@ class Batcher:
         while True:
             now = time.monotonic()
             urgent = self._oldest(self._priority, now)
-            head = urgent or self._oldest(self._fifo, now)
+            oldest = self._oldest(self._fifo, now)
+            head = urgent or oldest
             if head is None and not self._accepting:
                 return None
             spare = self._busy >= self.concurrency  # only the small requests' extra runner left
@@ -369,7 +391,8 @@ class Batcher:
                 await self._wait(wait)
                 continue
             budget = self.max_batch_tokens // SPARE_SHARE if spare else self.max_batch_tokens
-            return self._take(head, now, budget)
+            assert oldest is not None  # every queued item is in the FIFO, the head's too
+            return self._take(head, now, budget, oldest.enqueued)
 
     async def _wait(self, timeout: float | None = None) -> None:
         """Until something is queued or a runner frees up (or `timeout` seconds)."""
@@ -377,14 +400,16 @@ class Batcher:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout)
 
-    def _take(self, anchor: _Item, now: float, budget: int) -> list[_Item]:
+    def _take(self, anchor: _Item, now: float, budget: int, since: float) -> list[_Item]:
         """The anchor plus the queued items of the same model with the closest lengths, within
-        `budget` padded tokens."""
+        `budget` padded tokens, among those that arrived at most the fill window after `since`
+        (the oldest queued item's arrival: a small request's anchor thus fills its batch from
+        the oldest big requests, in turn, not from every request queued)."""
         model_key, base = id(anchor.model), anchor.length
         anchor.state = TAKEN  # first, though a small request's item need not lead its bucket
         batch: list[_Item] = [anchor]
         width = base
-        newest = anchor.enqueued + self.fill_window_s  # buckets are in arrival order
+        newest = since + self.fill_window_s  # buckets are in arrival order
         grow_right = True
         for distance in range(max(base, self._longest - base) + 1):
             lengths = (base,) if distance == 0 else (base - distance, base + distance)
@@ -434,6 +459,7 @@ class Batcher:
 
     def _taken(self, batch: list[_Item]) -> list[_Item]:
         self._depth -= len(batch)
+        self._priority_depth -= sum(map(self._in_lane, batch))
         self._tokens -= sum(item.length for item in batch)
         return batch
 

@@ -201,6 +201,39 @@ def test_a_request_that_would_miss_its_deadline_is_refused_at_once() -> None:
     run(go())
 
 
+@pytest.mark.parametrize("priority_messages", [0, 1])
+def test_a_big_backlog_refuses_big_requests_but_not_small_ones_with_the_lane(
+    priority_messages: int,
+) -> None:
+    """Behind a backlog of 10 messages (about 0.2 s at the rate seen), a 2-message request with
+    a 50 ms budget is refused either way; a single message jumps the backlog with the lane, so
+    it is admitted and served in time, where without the lane it is refused like the rest."""
+
+    async def go() -> bool:
+        gate = threading.Event()
+        model = SlowModel(gate)
+        gate.set()
+        batcher = Batcher(max_batch_size=1, max_wait_s=0.0, priority_messages=priority_messages)
+        await batcher.start()
+        await batcher.submit(model, [enc(i, 3) for i in range(4)], far())  # learns ~50 msg/s
+        gate.clear()
+        backlog = asyncio.create_task(batcher.submit(model, [enc(9, 3)] * 10, far()))
+        await asyncio.sleep(0.01)
+        gate.set()
+        with pytest.raises(Overloaded, match="to clear"):
+            await batcher.submit(model, [enc(1, 3)] * 2, time.monotonic() + 0.05)
+        try:
+            scores = await batcher.submit(model, [enc(7, 3)], time.monotonic() + 0.05)
+            served = bool(scores.probabilities[0, 0] == 7)
+        except Overloaded:
+            served = False
+        await backlog
+        await batcher.stop()
+        return served
+
+    assert run(go()) is bool(priority_messages)
+
+
 def test_a_request_the_event_loop_kept_waiting_is_refused_before_using_the_model() -> None:
     """Time spent before admission (a backlogged loop) will be spent again after inference:
     a request that has used half its budget getting here would miss it, so it is refused."""
@@ -318,6 +351,22 @@ def test_batches_are_filled_only_from_requests_that_arrived_close_to_the_oldest(
 
     tags = run(go())
     assert tags[1] == ([1] * 4 if window < 1 else [1] * 4 + [2] * 4)
+
+
+def test_a_small_requests_batch_fills_from_the_oldest_request() -> None:
+    """Gateway A (length 5) is queued, gateway B (length 3) 50 ms later, then an analyst's
+    message of length 3. The analyst's message anchors a batch at once (the lane), and that
+    batch is filled from A, the oldest, not from B, whose lengths are closer: otherwise every
+    small message would take a bite of a different request and under load all of them would
+    finish late."""
+
+    async def go() -> list[list[int]]:
+        batcher = Batcher(max_batch_size=8, max_wait_s=0.0, fill_window_s=0.01, priority_messages=1)
+        a, b, analyst = [enc(1, 5)] * 4, [enc(2, 3)] * 4, [enc(99, 3)]
+        return await tags_behind_a_blocker(batcher, [(a, 0.05), (b, 0.01), (analyst, 0.01)])
+
+    batch = next(tags for tags in run(go()) if 99 in tags)
+    assert sorted(batch) == [1, 1, 1, 1, 99]
 
 
 def test_admission_keeps_headroom_below_the_deadline() -> None:
