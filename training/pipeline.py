@@ -46,7 +46,7 @@ from fanzha.tokenizer import (
     build_char_vocab,
 )
 from training.data import DataError, Labelled, Split, load_labelled, stratified_split
-from training.thresholds import BlockChoice, check_rate, choose_block_threshold
+from training.thresholds import BlockChoice, check_block_fpr, choose_block_threshold
 
 log = logging.getLogger(__name__)
 
@@ -127,13 +127,8 @@ def prepare_data(options: TrainOptions) -> Prepared:
                 "add training examples for them or remove them from the evaluation data"
             )
     if options.block_fpr is not None:
-        check_rate(options.block_fpr)
-        if all(is_scam(label) for label in split.validation.labels):
-            raise DataError(
-                "--block-fpr chooses the block threshold on the validation data, which holds no "
-                "non-scam (normal or marketing) messages; add some, or set --block-threshold "
-                "instead"
-            )
+        non_scam = sum(not is_scam(label) for label in split.validation.labels)
+        check_block_fpr(options.block_fpr, non_scam)
     log.info(
         "data: %d train, %d validation, %d test",
         len(split.train),

@@ -33,9 +33,16 @@ class BlockChoice:
         return {"chosen_on": "validation", **asdict(self)}
 
 
-def check_rate(max_fpr: float) -> None:
+def check_block_fpr(max_fpr: float, non_scam: int) -> None:
+    """The two ways --block-fpr cannot work: the pipeline checks them before training, and
+    `choose_block_threshold` again for any other caller."""
     if not 0.0 <= max_fpr < 1.0:
         raise UserError(f"--block-fpr must be at least 0 and below 1, got {max_fpr}")
+    if non_scam == 0:
+        raise DataError(
+            "--block-fpr needs non-scam messages (normal or marketing) in the validation data "
+            "to measure a false positive rate; add some, or set --block-threshold instead"
+        )
 
 
 def choose_block_threshold(
@@ -43,15 +50,10 @@ def choose_block_threshold(
 ) -> BlockChoice:
     """The lowest threshold on a 0.01 grid from `floor` to 1 at which at most `max_fpr` of the
     validation non-scam messages score at or above it (so at most floor(max_fpr x n) of them)."""
-    check_rate(max_fpr)
     risk = np.asarray(risk, dtype=np.float64)
     is_scam = np.asarray(is_scam, dtype=bool)
     negatives, positives = risk[~is_scam], risk[is_scam]
-    if len(negatives) == 0:
-        raise DataError(
-            "--block-fpr needs non-scam messages (normal or marketing) in the validation data "
-            "to measure a false positive rate; add some, or set --block-threshold instead"
-        )
+    check_block_fpr(max_fpr, len(negatives))
     first = math.ceil(floor / STEP - 1e-9)  # a floor between steps rounds up, never below it
     grid = [round(i * STEP, 2) for i in range(first, round(1.0 / STEP) + 1)] or [1.0]
     allowed = int(np.floor(max_fpr * len(negatives) + 1e-9))
