@@ -266,12 +266,16 @@ class Batcher:
         taken as a batch of its own (the gap between batch starts under load): a gateway's
         backlog does not get an analyst's message refused. A big request waits for the whole
         queue, at the messages per second the queue drains."""
-        if 0 < n <= self.priority_messages:
+        if self._small(n):
             return (self._priority_depth + n) * self._gap_avg
         return (self._depth + n) / self._rate if self._rate > 0.0 and self._depth else 0.0
 
+    def _small(self, n: int) -> bool:
+        """Whether a request of `n` messages takes the small requests' lane."""
+        return 0 < n <= self.priority_messages
+
     def _in_lane(self, item: _Item) -> bool:
-        return item.ticket.size <= self.priority_messages
+        return self._small(item.ticket.size)
 
     def expected_wait(self) -> float:
         """Seconds the queued messages need at the rate seen under load (0 if unknown)."""
@@ -301,7 +305,7 @@ class Batcher:
         items = [
             _Item(e, len(e.ids), model, ticket, i, now, deadline) for i, e in enumerate(encoded)
         ]
-        self._enqueue(items, priority=n <= self.priority_messages)
+        self._enqueue(items, priority=self._small(n))
         try:
             await asyncio.wait_for(ticket.future, deadline - now)
         except TimeoutError:
