@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -181,22 +182,33 @@ class SlowModel(FakeModel):
         return super().probabilities(batch)
 
 
-def test_a_request_that_would_miss_its_deadline_is_refused_at_once() -> None:
-    async def go() -> None:
-        gate = threading.Event()
-        model = SlowModel(gate)
-        gate.set()
-        batcher = Batcher(max_batch_size=1, max_wait_s=0.0)
-        await batcher.start()
-        await batcher.submit(model, [enc(i, 3) for i in range(4)], far())  # learns ~50 msg/s
-        gate.clear()
-        backlog = asyncio.create_task(batcher.submit(model, [enc(9, 3)] * 10, far()))
-        await asyncio.sleep(0.01)
-        with pytest.raises(Overloaded, match="to clear"):
-            await batcher.submit(model, [enc(1, 3)], time.monotonic() + 0.05)
+@contextlib.asynccontextmanager
+async def behind_a_backlog(batcher: Batcher) -> AsyncIterator[tuple[SlowModel, threading.Event]]:
+    """Start `batcher`, let it learn a drain rate of about 50 msg/s on a SlowModel, then hold
+    the model with a 10-message backlog queued (about 0.2 s of work). Yields the model and the
+    gate that holds it; on exit the gate opens, the backlog finishes and the batcher stops."""
+    gate = threading.Event()
+    gate.set()
+    model = SlowModel(gate)
+    await batcher.start()
+    await batcher.submit(model, [enc(i, 3) for i in range(4)], far())  # learns ~50 msg/s
+    gate.clear()
+    backlog = asyncio.create_task(batcher.submit(model, [enc(9, 3)] * 10, far()))
+    await asyncio.sleep(0.01)
+    try:
+        yield model, gate
+    finally:
         gate.set()
         await backlog
         await batcher.stop()
+
+
+def test_a_request_that_would_miss_its_deadline_is_refused_at_once() -> None:
+    async def go() -> None:
+        batcher = Batcher(max_batch_size=1, max_wait_s=0.0)
+        async with behind_a_backlog(batcher) as (model, _):
+            with pytest.raises(Overloaded, match="to clear"):
+                await batcher.submit(model, [enc(1, 3)], time.monotonic() + 0.05)
 
     run(go())
 
@@ -210,26 +222,16 @@ def test_a_big_backlog_refuses_big_requests_but_not_small_ones_with_the_lane(
     it is admitted and served in time, where without the lane it is refused like the rest."""
 
     async def go() -> bool:
-        gate = threading.Event()
-        model = SlowModel(gate)
-        gate.set()
         batcher = Batcher(max_batch_size=1, max_wait_s=0.0, priority_messages=priority_messages)
-        await batcher.start()
-        await batcher.submit(model, [enc(i, 3) for i in range(4)], far())  # learns ~50 msg/s
-        gate.clear()
-        backlog = asyncio.create_task(batcher.submit(model, [enc(9, 3)] * 10, far()))
-        await asyncio.sleep(0.01)
-        gate.set()
-        with pytest.raises(Overloaded, match="to clear"):
-            await batcher.submit(model, [enc(1, 3)] * 2, time.monotonic() + 0.05)
-        try:
-            scores = await batcher.submit(model, [enc(7, 3)], time.monotonic() + 0.05)
-            served = bool(scores.probabilities[0, 0] == 7)
-        except Overloaded:
-            served = False
-        await backlog
-        await batcher.stop()
-        return served
+        async with behind_a_backlog(batcher) as (model, gate):
+            gate.set()
+            with pytest.raises(Overloaded, match="to clear"):
+                await batcher.submit(model, [enc(1, 3)] * 2, time.monotonic() + 0.05)
+            try:
+                scores = await batcher.submit(model, [enc(7, 3)], time.monotonic() + 0.05)
+                return bool(scores.probabilities[0, 0] == 7)
+            except Overloaded:
+                return False
 
     assert run(go()) is bool(priority_messages)
 
@@ -374,24 +376,13 @@ def test_admission_keeps_headroom_below_the_deadline() -> None:
     the whole budget may go to queueing: with queue_share 0.5 the request is refused at once."""
 
     async def go(share: float) -> bool:
-        gate = threading.Event()
-        gate.set()
-        model = SlowModel(gate)
         batcher = Batcher(max_batch_size=1, max_wait_s=0.0, queue_share=share)
-        await batcher.start()
-        await batcher.submit(model, [enc(i, 3) for i in range(4)], far())  # learns ~50 msg/s
-        gate.clear()
-        backlog = asyncio.create_task(batcher.submit(model, [enc(9, 3)] * 10, far()))
-        await asyncio.sleep(0.01)
-        try:
-            batcher.admit(1, time.monotonic() + 0.35)
-            admitted = True
-        except Overloaded:
-            admitted = False
-        gate.set()
-        await backlog
-        await batcher.stop()
-        return admitted
+        async with behind_a_backlog(batcher):
+            try:
+                batcher.admit(1, time.monotonic() + 0.35)
+                return True
+            except Overloaded:
+                return False
 
     assert run(go(1.0)) is True
     assert run(go(0.5)) is False
