@@ -224,7 +224,7 @@ def service_cases(url: str, texts: list[str], workers: int, args: Any) -> list[C
     ]  # fmt: skip
     if workers == 1:
         measure = lambda s: from_outcome(asyncio.run(bs.open_loop(url, singles, args.rate, s)))  # noqa: E731
-        how = f"1 message per call, open loop {args.rate:g} req/s"
+        how = f"1 message per call, open loop, Poisson arrivals at {args.rate:g} req/s"
         cases.append(Case(system, how, measure, "open", workers))
     return cases
 

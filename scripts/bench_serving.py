@@ -11,8 +11,8 @@ Machines are noisy, so every figure comes from the same run on the same texts:
    client timeouts.
 
 The server runs in its own process (`python -m service.cli`), the load generator (aiohttp,
-open loop: requests are sent on schedule whether or not earlier ones have returned, and
-latency is measured from the scheduled time) in this one, so they do not share a GIL. On a
+open loop: requests are sent on a Poisson schedule whether or not earlier ones have returned,
+and latency is measured from the scheduled time) in this one, so they do not share a GIL. On a
 2-core machine they do share the cores, which makes the HTTP figures conservative.
 
     python scripts/bench_serving.py --model models/default
@@ -212,20 +212,25 @@ async def closed_loop(
 
 
 async def open_loop(
-    url: str, bodies: list[tuple[bytes, int]], rate: float, seconds: float
+    url: str, bodies: list[tuple[bytes, int]], rate: float, seconds: float, seed: int = 0
 ) -> Outcome:
-    """Send at `rate` per second on schedule; latency counts from the scheduled send time."""
+    """Send `rate` requests per second on schedule, whatever happened to earlier ones; latency
+    counts from the scheduled send time. Arrivals are a Poisson process (seeded), as independent
+    callers make: evenly spaced sends never overlap, so they hide the queueing that the bursts
+    of real traffic cause (single messages at 200/s: p99 11 ms evenly spaced, 23-37 ms Poisson,
+    same server, same texts)."""
     import aiohttp
 
     out = Outcome()
     timeout = aiohttp.ClientTimeout(total=10)
     connector = aiohttp.TCPConnector(limit=512)
+    gaps = random.Random(seed)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         total = int(rate * seconds)
-        started = time.perf_counter()
+        started = scheduled = time.perf_counter()
         tasks = []
         for i in range(total):
-            scheduled = started + i / rate
+            scheduled += gaps.expovariate(rate)
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)

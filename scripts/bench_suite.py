@@ -8,7 +8,8 @@ Rows (messages/s, and p50/p95/p99 per call):
                       batches of 64, and batches of 8 sorted by length from a single-threaded
                       caller per core: the ideal the service's batch endpoint is held to
   service             `fanzha serve` over HTTP: batches of 64, single messages (closed loop,
-                      and open loop at --rate requests/s), with 1 worker and with --workers-max
+                      and open loop: Poisson arrivals at --rate/s), with 1 worker and with
+                      --workers-max
   naive baseline      FastAPI + PyTorch, one message per call, same weights (naive_torch_app.py)
   PyTorch             the same network in this process, one message per call, no server
   TF-IDF baseline     character n-gram TF-IDF + logistic regression, in this process

@@ -23,6 +23,13 @@ closes when the next item would break the token budget (batch size x longest ite
 padding) or the size cap. An idle runner waits at most `max_wait_s` for a batch to fill, so a
 lone message is not held back.
 
+When runners are idle, what is queued is spread over up to `spread` of them (the batches the
+cores run at the same time): a batch's token budget is then the queued tokens divided by the
+idle runners. For long messages batching saves almost nothing (three of 160 tokens take about
+three times as long as one), so a burst of them runs side by side on both cores instead of as
+one batch on one thread (`docs/benchmarks/single_poisson.txt`). Under a backlog at most one
+runner is idle at a time, and batches are as big as before.
+
 Only items that arrived at most `fill_window_s` after the oldest queued item may fill it (the
 anchor itself, for a big request): a deep queue then runs roughly first come, first served,
 request by request, also when small requests' items anchor the batches. Filling from the whole
@@ -174,6 +181,7 @@ class Batcher:
         fill_window_s: float = float("inf"),
         inference_nice: int = 0,
         queue_share: float = 1.0,
+        spread: int = 1,
         on_batch: Callable[[BatchReport], None] | None = None,
     ) -> None:
         self.max_batch_size = max_batch_size
@@ -185,6 +193,7 @@ class Batcher:
         self.fill_window_s = fill_window_s
         self.inference_nice = inference_nice
         self.queue_share = queue_share
+        self.spread = spread
         self._on_batch = on_batch
         self._fifo: deque[_Item] = deque()
         self._priority: deque[_Item] = deque()  # the items of small requests, oldest first
@@ -394,9 +403,18 @@ class Batcher:
             if self._accepting and not full and wait > 0:
                 await self._wait(wait)
                 continue
-            budget = self.max_batch_tokens // SPARE_SHARE if spare else self.max_batch_tokens
+            budget = self.max_batch_tokens // SPARE_SHARE if spare else self._share(head)
             assert oldest is not None  # every queued item is in the FIFO, the head's too
             return self._take(head, now, budget, oldest.enqueued)
+
+    def _share(self, head: _Item) -> int:
+        """Token budget of the next batch: the queued tokens split over the idle runners, at
+        most `spread` of them, so a short queue finishes side by side; the whole budget when
+        only one runner is idle, as under a backlog."""
+        idle = min(self.spread, self.concurrency - self._busy)
+        if idle <= 1:
+            return self.max_batch_tokens
+        return min(self.max_batch_tokens, max(head.length, -(-self._tokens // idle)))
 
     async def _wait(self, timeout: float | None = None) -> None:
         """Until something is queued or a runner frees up (or `timeout` seconds)."""

@@ -116,6 +116,14 @@ class Settings(BaseSettings):
         "per batch and a batch per core runs more messages per second; the extra batch keeps "
         "the cores busy while the event loop hands results back and forms the next batch",
     )
+    spread_batches: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="idle runners a short queue is split across, so a burst of long messages "
+        "runs on several cores at once instead of as one batch on one thread (0: as many "
+        "batches as the worker's cores run at the same time; 1: off, one batch takes all)",
+    )
     inference_nice: int = Field(
         10,
         ge=0,
@@ -304,6 +312,11 @@ class Settings(BaseSettings):
     def intra_op_threads(self) -> int:
         """Threads per batch: the worker's cores split between its concurrent batches."""
         return self.threads or max(1, self.cores_per_worker() // self.concurrent_batches())
+
+    def parallel_batches(self) -> int:
+        """Batches the worker's cores run at the same time: what a short queue is spread over."""
+        parallel = max(1, self.cores_per_worker() // self.intra_op_threads())
+        return self.spread_batches or min(parallel, self.concurrent_batches())
 
     def allow_spinning(self) -> bool:
         if self.spinning == "auto":

@@ -60,6 +60,7 @@ class ServiceState:
             fill_window_s=settings.fill_window_ms / 1000,
             inference_nice=settings.inference_nice,
             queue_share=settings.queue_share,
+            spread=settings.parallel_batches(),
             on_batch=self.metrics.observe_batch,
         )
         key = settings.log_hash_key.get_secret_value().encode() if settings.log_hash_key else None
@@ -88,6 +89,7 @@ class ServiceState:
                 "workers": self.settings.workers,
                 "intra_op_threads": self.holder.options.threads,
                 "concurrent_batches": self.batcher.concurrency,
+                "spread_batches": self.batcher.spread,
                 "spinning": self.holder.options.allow_spinning,
                 "auth": self.keys.enabled,
             },

@@ -386,3 +386,26 @@ def test_admission_keeps_headroom_below_the_deadline() -> None:
 
     assert run(go(1.0)) is True
     assert run(go(0.5)) is False
+
+
+@pytest.mark.parametrize(("spread", "expected"), [(2, [[50], [50], [50, 50]]), (1, [[50] * 4])])
+def test_a_short_queue_is_spread_over_the_idle_runners(
+    spread: int, expected: list[list[int]]
+) -> None:
+    """Four long messages arriving at an idle service are split over the idle runners (half the
+    queue, then half of the rest, then the last one) rather than run as one batch on one
+    thread; with spreading off, as one batch."""
+
+    async def go() -> None:
+        model = FakeModel()
+        batcher = Batcher(
+            max_batch_size=64, max_batch_tokens=10_000, max_wait_s=0.01, concurrency=3,
+            spread=spread,
+        )  # fmt: skip
+        await batcher.start()
+        scores = await batcher.submit(model, [enc(i, 50) for i in range(4)], far())
+        assert scores.probabilities[:, 0].tolist() == [0, 1, 2, 3]
+        assert sorted(model.batches) == expected
+        await batcher.stop()
+
+    run(go())

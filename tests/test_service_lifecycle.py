@@ -198,26 +198,29 @@ def test_the_startup_heap_is_kept_out_of_the_garbage_collector(
 @pytest.mark.parametrize(
     ("cores", "flags", "plan"),
     [
-        # (concurrent batches, intra-op threads per batch, spinning)
-        (2, {}, (3, 1, False)),  # one worker: a batch per core plus one, single-threaded
-        (2, {"workers": 2}, (2, 1, False)),
-        (8, {"workers": 2}, (5, 1, False)),
-        (8, {"batch_concurrency": 2}, (2, 4, False)),  # 2 x 4 threads fill the 8 cores
-        (8, {"batch_concurrency": 1, "threads": 4}, (1, 4, True)),  # threads leave cores free
-        (2, {"batch_concurrency": 1, "threads": 2, "spinning": "off"}, (1, 2, False)),
+        # (concurrent batches, intra-op threads per batch, spinning, batches a queue spreads over)
+        (2, {}, (3, 1, False, 2)),  # one worker: a batch per core plus one, single-threaded
+        (2, {"workers": 2}, (2, 1, False, 1)),
+        (8, {"workers": 2}, (5, 1, False, 4)),
+        (8, {"batch_concurrency": 2}, (2, 4, False, 2)),  # 2 x 4 threads fill the 8 cores
+        (8, {"batch_concurrency": 1, "threads": 4}, (1, 4, True, 1)),  # threads leave cores free
+        (2, {"batch_concurrency": 1, "threads": 2, "spinning": "off"}, (1, 2, False, 1)),
+        (2, {"spread_batches": 1}, (3, 1, False, 1)),  # spreading off
     ],
 )
 def test_threads_and_concurrent_batches_follow_the_cores(
     cores: int,
     flags: dict[str, object],
-    plan: tuple[int, int, bool],
+    plan: tuple[int, int, bool, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from service import settings as settings_module
 
     monkeypatch.setattr(settings_module, "_cores", lambda: cores)
     s = settings_module.load_settings(**flags)
-    assert (s.concurrent_batches(), s.intra_op_threads(), s.allow_spinning()) == plan
+    assert (
+        s.concurrent_batches(), s.intra_op_threads(), s.allow_spinning(), s.parallel_batches()
+    ) == plan  # fmt: skip
 
 
 @pytest.mark.parametrize("keep_alive_s", [0.2, None])
