@@ -72,7 +72,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     card = json.loads((out / "card.json").read_text(encoding="utf-8"))
     for name, result in card["evaluation"].items():
-        print(format_report(name, result["model"], result["baseline"]))
+        print(
+            format_report(name, result["model"], result["baseline"], result.get("versus_baseline"))
+        )
     print(f"model directory: {out} (report: {out / 'report.html'})")
     return 0
 

@@ -18,6 +18,8 @@ def test_tiny_model_dir_is_complete(tiny_model_dir: Path) -> None:
     assert set(card["checksums"]) == set(CHECKSUMMED)
     assert card["evaluation"]["test"]["model"]["n"] > 0
     assert "baseline" in card["evaluation"]["test"]
+    versus = card["evaluation"]["test"]["versus_baseline"]
+    assert versus["low"] <= versus["difference"] <= versus["high"]
     assert card["parity"]["int8"]["label_agreement"] >= 0.95
     ensemble = card["ensemble"]
     scores = ensemble["validation_macro_f1_by_encoder_weight"]
@@ -26,6 +28,7 @@ def test_tiny_model_dir_is_complete(tiny_model_dir: Path) -> None:
     report = (tiny_model_dir / "report.html").read_text(encoding="utf-8")
     assert len(report) > 10_000 and "ensemble: n-gram half" in report
     assert "block 0.90 (set by hand)" in report
+    assert "macro-F1, model − baseline:" in report
     assert not (tiny_model_dir / ".work").exists()
 
 

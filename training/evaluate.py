@@ -29,10 +29,17 @@ def label_indices(part: Labelled, labels: Sequence[str], name: str) -> np.ndarra
     return np.array([index[label] for label in part.labels], dtype=np.int64)
 
 
-def evaluate_part(classifier: Classifier, part: Labelled, name: str) -> dict[str, Any]:
+def part_logits(classifier: Classifier, part: Labelled) -> np.ndarray:
+    return classifier.logits_in_order(classifier.encoder.encode(part.texts))
+
+
+def evaluate_part(
+    classifier: Classifier, part: Labelled, name: str, logits: np.ndarray | None = None
+) -> dict[str, Any]:
     """Full report for one data set, with calibration before and after temperature scaling."""
     y = label_indices(part, classifier.labels, name)
-    logits = classifier.logits_in_order(classifier.encoder.encode(part.texts))
+    if logits is None:
+        logits = part_logits(classifier, part)
     report = classification_report(
         softmax(logits, classifier.temperature), y, classifier.labels, classifier.thresholds
     )
@@ -65,8 +72,14 @@ def evaluate_model_dir(
     return results
 
 
-def format_report(name: str, report: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
-    """A plain-text table an analyst reads in a terminal."""
+def format_report(
+    name: str,
+    report: dict[str, Any],
+    baseline: dict[str, Any] | None = None,
+    versus: dict[str, float] | None = None,
+) -> str:
+    """A plain-text table an analyst reads in a terminal; `versus` is the paired bootstrap of
+    the model's macro-F1 against the baseline's."""
     lines = [f"== {name}: {report['n']} messages =="]
     head = f"{'':28s}{'model':>10s}" + (f"{'baseline':>10s}" if baseline else "")
     lines.append(head)
@@ -76,6 +89,8 @@ def format_report(name: str, report: dict[str, Any], baseline: dict[str, Any] | 
             row += f"{baseline[key]:10.4f}"
         lines.append(row)
     lines.append(f"{'ece before calibration':28s}{report['ece_uncalibrated']:10.4f}")
+    if versus:
+        lines.append(f"macro-F1, model - baseline: {describe_difference(versus)}")
     for rule, figures in report["scam_detection"].items():
         row = f"scam recall / FPR [{rule}]"
         lines.append(
@@ -90,3 +105,15 @@ def format_report(name: str, report: dict[str, Any], baseline: dict[str, Any] | 
             f"{figures['f1']:8.3f}{figures['support']:7d}"
         )
     return "\n".join(lines)
+
+
+def describe_difference(versus: dict[str, float]) -> str:
+    """One line for a paired bootstrap: the difference, its 95% interval, and the verdict."""
+    low, high = versus["low"], versus["high"]
+    verdict = (
+        "the model is ahead" if low > 0 else "the baseline is ahead" if high < 0 else "within noise"
+    )
+    return (
+        f"{versus['difference']:+.4f} (95% interval {low:+.4f} to {high:+.4f} over "
+        f"{int(versus['rounds'])} resamples of the messages: {verdict})"
+    )

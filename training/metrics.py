@@ -120,3 +120,43 @@ def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> float:
     _, _, f1, support = per_label(confusion(y_true, y_pred, n))
     present = support > 0
     return float(f1[present].mean()) if present.any() else 0.0
+
+
+def paired_bootstrap(
+    y_true: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    n: int,
+    rounds: int = 2000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Macro-F1 of A minus B with a 95% interval from resampling the messages (the same
+    resample for both, so what they share cancels out). A hand-written set of a few hundred
+    messages moves macro-F1 by about a point when a handful of verdicts change; this says
+    whether a difference between two models is bigger than that noise."""
+    y_true, pred_a, pred_b = (np.asarray(v, dtype=np.int64) for v in (y_true, pred_a, pred_b))
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(y_true), size=(rounds, len(y_true)))
+    offsets = (np.arange(rounds) * n * n)[:, None]
+
+    def scores(pred: np.ndarray) -> np.ndarray:
+        cells = (y_true[picks] * n + pred[picks] + offsets).ravel()
+        matrices = np.bincount(cells, minlength=rounds * n * n).reshape(rounds, n, n)
+        true_pos = np.diagonal(matrices, axis1=1, axis2=2).astype(np.float64)
+        support, predicted = matrices.sum(axis=2), matrices.sum(axis=1)
+        f1 = np.divide(
+            2 * true_pos, support + predicted, out=np.zeros_like(true_pos), where=support > 0
+        )
+        present = support > 0
+        return (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+
+    differences = scores(pred_a) - scores(pred_b)
+    low, high = np.percentile(differences, [2.5, 97.5])
+    observed = macro_f1(y_true, pred_a, n) - macro_f1(y_true, pred_b, n)
+    return {
+        "difference": float(observed),
+        "low": float(low),
+        "high": float(high),
+        "a_ahead_share": float((differences > 0).mean()),
+        "rounds": rounds,
+    }

@@ -437,22 +437,26 @@ def write_runtime_files(
 
 
 def evaluate_sets(out: Path, prep: Prepared, baseline: Any, threads: int) -> dict[str, Any]:
-    """Served graph and baseline on the held-out test split and every evaluation file."""
-    from training.evaluate import evaluate_part
-    from training.metrics import classification_report
+    """Served graph and baseline on the held-out test split and every evaluation file, with a
+    paired bootstrap of their macro-F1 difference."""
+    from training.evaluate import evaluate_part, part_logits
+    from training.metrics import classification_report, paired_bootstrap
 
     classifier = Classifier.load(out, threads=threads)
     results = {}
     for name, part in [("test", prep.split.test), *prep.eval_sets.items()]:
         if not len(part):
             continue
+        logits = part_logits(classifier, part)
+        baseline_probs = baseline.predict_proba(part.texts)
+        y = prep.y(part)
         results[name] = {
-            "model": evaluate_part(classifier, part, name),
+            "model": evaluate_part(classifier, part, name, logits),
             "baseline": classification_report(
-                baseline.predict_proba(part.texts),
-                prep.y(part),
-                prep.labels,
-                classifier.thresholds,
+                baseline_probs, y, prep.labels, classifier.thresholds
+            ),
+            "versus_baseline": paired_bootstrap(
+                y, logits.argmax(axis=1), baseline_probs.argmax(axis=1), len(prep.labels)
             ),
         }
     return results

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from fanzha.modeldir import REPORT_FILE
+from training.evaluate import describe_difference
 
 
 def _png(fig: Any) -> str:
@@ -236,6 +237,9 @@ def render(card: dict[str, Any], labels: list[str]) -> str:
         present = [lb for lb in labels if model["per_label"][lb]["support"]]
         parts.append(f"<h2>{html.escape(name)} ({model['n']} messages)</h2>")
         parts.append(_table(_summary_rows(model, baseline), ["metric", "model", "TF-IDF baseline"]))
+        if result.get("versus_baseline"):
+            line = describe_difference(result["versus_baseline"])
+            parts.append(f"<p>macro-F1, model − baseline: {html.escape(line)}</p>")
         per_label = [
             [
                 lb,
