@@ -46,6 +46,9 @@ def test_compare_shows_the_better_model_and_the_changed_verdicts(
         summary["macro_f1"]["new"] - summary["macro_f1"]["old"]
     )
     assert {"scam_recall [label]", "false_positive_rate [block]"} <= set(summary)
+    versus = result["macro_f1_new_minus_old"]
+    assert versus["difference"] == pytest.approx(summary["macro_f1"]["delta"])
+    assert versus["low"] > 0  # clearly better, not noise
     labels = [row["label"] for row in result["per_label"]]
     assert labels == ["normal", "marketing", "rebate_task", "impersonate_authority"]
     assert sum(row["delta_f1"] for row in result["per_label"]) > 0
@@ -77,9 +80,11 @@ def test_the_command_prints_writes_reports_and_gates(
     assert fanzha(args) == 0
     printed = capsys.readouterr().out
     assert "macro_f1" in printed and "verdict changed for" in printed
+    assert "the new model is ahead" in printed
     assert "/admin/reload" in printed  # promotion goes through the service
     report = (out / "report.html").read_text(encoding="utf-8")
     assert report.count("data:image/png;base64,") >= 5
+    assert "macro-F1, new − old:" in report and "the new model is ahead" in report
     data = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     assert data["new"]["dir"] == str(tiny_model_dir)
     lines = (out / "changed.jsonl").read_text(encoding="utf-8").splitlines()

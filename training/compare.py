@@ -16,7 +16,7 @@ import html
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,8 @@ from fanzha.decision import Verdict, softmax
 from fanzha.errors import USER_ERRORS
 from fanzha.taxonomy import SCAM_SLUGS, SLUGS
 from training.data import Labelled, load_labelled
-from training.evaluate import label_indices
-from training.metrics import classification_report
+from training.evaluate import describe_difference, label_indices
+from training.metrics import classification_report, paired_bootstrap
 
 SUMMARY_KEYS = ("accuracy", "macro_f1", "weighted_f1", "ece")
 SUGGESTIONS = ("pass", "review", "block")
@@ -128,6 +128,21 @@ def transitions(old: Side, new: Side) -> list[list[int]]:
     return table.tolist()
 
 
+def versus(old: Side, new: Side, data: Labelled) -> dict[str, float]:
+    """Paired bootstrap of new minus old macro-F1 (labels of both models in one index): is the
+    difference bigger than the noise of a data set this size?"""
+    index = {label: i for i, label in enumerate(dict.fromkeys(old.classifier.labels))}
+    for label in new.classifier.labels:
+        index.setdefault(label, len(index))
+
+    def codes(labels: Iterable[str]) -> np.ndarray:
+        return np.array([index[label] for label in labels], dtype=np.int64)
+
+    y = codes(data.labels)
+    by_new, by_old = (codes(v.label for v in side.verdicts) for side in (new, old))
+    return paired_bootstrap(y, by_new, by_old, len(index))
+
+
 def compare(old_dir: str, new_dir: str, data_paths: Sequence[str], text_column: str = "text",
             label_column: str = "label", threads: int = 0) -> dict[str, Any]:  # fmt: skip
     data = load_labelled(data_paths, text_column, label_column)
@@ -140,6 +155,7 @@ def compare(old_dir: str, new_dir: str, data_paths: Sequence[str], text_column: 
         "new": {"dir": str(new_dir), "version": new.classifier.version},
         "data": {"files": [str(p) for p in data_paths], "n": len(data)},
         "summary": summary(old, new),
+        "macro_f1_new_minus_old": versus(old, new, data),
         "per_label": per_label(old, new, data),
         "changes": dict(Counter(r["change"] for r in diffs)),
         "suggestion_transitions": transitions(old, new),
@@ -160,6 +176,10 @@ def _short(text: str, width: int = 60) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+def _difference_line(result: dict[str, Any]) -> str:
+    return describe_difference(result["macro_f1_new_minus_old"], "the new model", "the old model")
+
+
 def format_comparison(result: dict[str, Any], show: int = 20) -> str:
     lines = [
         f"old {result['old']['version']}  ({result['old']['dir']})",
@@ -170,6 +190,7 @@ def format_comparison(result: dict[str, Any], show: int = 20) -> str:
     ]
     for row in result["summary"]:
         lines.append(f"{row['metric']:36s}{row['old']:9.4f}{row['new']:9.4f}{row['delta']:+9.4f}")
+    lines.append(f"macro-F1, new - old: {_difference_line(result)}")
     lines += ["", f"{'label':30s}{'n':>6s}{'F1 old':>9s}{'F1 new':>9s}{'delta':>9s}"]
     for row in result["per_label"]:
         lines.append(
@@ -300,6 +321,7 @@ def render_html(result: dict[str, Any], show: int = 200) -> str:
         f"new <code>{esc(result['new']['version'])}</code> ({esc(result['new']['dir'])})<br>"
         f"{result['data']['n']} messages from {esc(', '.join(result['data']['files']))}</p>",
         _table(summary_rows, ["metric", "old", "new", "Δ"]),
+        f"<p>macro-F1, new − old: {esc(_difference_line(result))}</p>",
         _table(
             label_rows,
             ["label", "n", "P old", "R old", "F1 old", "P new", "R new", "F1 new", "Δ F1"],

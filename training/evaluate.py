@@ -107,12 +107,12 @@ def format_report(
     return "\n".join(lines)
 
 
-def describe_difference(versus: dict[str, float]) -> str:
-    """One line for a paired bootstrap: the difference, its 95% interval, and the verdict."""
+def describe_difference(
+    versus: dict[str, float], a: str = "the model", b: str = "the baseline"
+) -> str:
+    """One line for a paired bootstrap of A - B: the difference, its 95% interval, the verdict."""
     low, high = versus["low"], versus["high"]
-    verdict = (
-        "the model is ahead" if low > 0 else "the baseline is ahead" if high < 0 else "within noise"
-    )
+    verdict = f"{a} is ahead" if low > 0 else f"{b} is ahead" if high < 0 else "within noise"
     return (
         f"{versus['difference']:+.4f} (95% interval {low:+.4f} to {high:+.4f} over "
         f"{int(versus['rounds'])} resamples of the messages: {verdict})"
