@@ -25,9 +25,11 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
 
 
 def per_label(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    tp = np.diag(matrix).astype(np.float64)
-    predicted = matrix.sum(axis=0)
-    support = matrix.sum(axis=1)
+    """Precision, recall, F1 and support per label, of one confusion matrix or of a stack of
+    them (shape (..., n, n): the bootstrap scores all its resamples at once)."""
+    tp = np.diagonal(matrix, axis1=-2, axis2=-1).astype(np.float64)
+    predicted = matrix.sum(axis=-2)
+    support = matrix.sum(axis=-1)
     precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
     recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
     denom = precision + recall
@@ -117,9 +119,14 @@ def classification_report(
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> float:
-    _, _, f1, support = per_label(confusion(y_true, y_pred, n))
+    return float(_macro_f1_of(confusion(y_true, y_pred, n)))
+
+
+def _macro_f1_of(matrix: np.ndarray) -> np.ndarray:
+    """Mean F1 over the labels present in the truth (0 when none is), per confusion matrix."""
+    _, _, f1, support = per_label(matrix)
     present = support > 0
-    return float(f1[present].mean()) if present.any() else 0.0
+    return (f1 * present).sum(axis=-1) / np.maximum(present.sum(axis=-1), 1)
 
 
 def paired_bootstrap(
@@ -140,15 +147,9 @@ def paired_bootstrap(
     offsets = (np.arange(rounds) * n * n)[:, None]
 
     def scores(pred: np.ndarray) -> np.ndarray:
+        """Macro-F1 of every resample: one confusion matrix each, counted in one bincount."""
         cells = (y_true[picks] * n + pred[picks] + offsets).ravel()
-        matrices = np.bincount(cells, minlength=rounds * n * n).reshape(rounds, n, n)
-        true_pos = np.diagonal(matrices, axis1=1, axis2=2).astype(np.float64)
-        support, predicted = matrices.sum(axis=2), matrices.sum(axis=1)
-        f1 = np.divide(
-            2 * true_pos, support + predicted, out=np.zeros_like(true_pos), where=support > 0
-        )
-        present = support > 0
-        return (f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1)
+        return _macro_f1_of(np.bincount(cells, minlength=rounds * n * n).reshape(rounds, n, n))
 
     differences = scores(pred_a) - scores(pred_b)
     low, high = np.percentile(differences, [2.5, 97.5])
