@@ -23,12 +23,13 @@ closes when the next item would break the token budget (batch size x longest ite
 padding) or the size cap. An idle runner waits at most `max_wait_s` for a batch to fill, so a
 lone message is not held back.
 
-When runners are idle, what is queued is spread over up to `spread` of them (the batches the
-cores run at the same time): a batch's token budget is then the queued tokens divided by the
-idle runners. For long messages batching saves almost nothing (three of 160 tokens take about
-three times as long as one), so a burst of them runs side by side on both cores instead of as
-one batch on one thread (`docs/benchmarks/single_poisson.txt`). Under a backlog at most one
-runner is idle at a time, and batches are as big as before.
+What is queued is spread over `spread` batches (the batches the cores run at the same time): a
+batch's token budget is at most the queued tokens divided by `spread`. For long messages
+batching saves almost nothing (three of 160 tokens take about three times as long as one), so a
+burst of them runs side by side on both cores instead of as one batch on one thread, also when
+it arrives while other batches run: the runner that frees up first takes the rest
+(`docs/benchmarks/single_poisson.txt`). Under a backlog the queue holds many budgets' worth of
+tokens, and batches are as big as before.
 
 Only items that arrived at most `fill_window_s` after the oldest queued item may fill it (the
 anchor itself, for a big request): a deep queue then runs roughly first come, first served,
@@ -408,13 +409,11 @@ class Batcher:
             return self._take(head, now, budget, oldest.enqueued)
 
     def _share(self, head: _Item) -> int:
-        """Token budget of the next batch: the queued tokens split over the idle runners, at
-        most `spread` of them, so a short queue finishes side by side; the whole budget when
-        only one runner is idle, as under a backlog."""
-        idle = min(self.spread, self.concurrency - self._busy)
-        if idle <= 1:
+        """Token budget of the next batch: the queued tokens split over `spread` batches, so a
+        short queue finishes side by side; the whole budget under a backlog."""
+        if self.spread <= 1:
             return self.max_batch_tokens
-        return min(self.max_batch_tokens, max(head.length, -(-self._tokens // idle)))
+        return min(self.max_batch_tokens, max(head.length, -(-self._tokens // self.spread)))
 
     async def _wait(self, timeout: float | None = None) -> None:
         """Until something is queued or a runner frees up (or `timeout` seconds)."""

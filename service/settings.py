@@ -120,9 +120,10 @@ class Settings(BaseSettings):
         0,
         ge=0,
         le=256,
-        description="idle runners a short queue is split across, so a burst of long messages "
-        "runs on several cores at once instead of as one batch on one thread (0: as many "
-        "batches as the worker's cores run at the same time; 1: off, one batch takes all)",
+        description="batches a short queue is split across, so a burst of long messages runs "
+        "on several cores at once instead of as one batch on one thread, also while other "
+        "batches run (0: as many batches as the worker's cores run at the same time; 1: off, "
+        "one batch takes all)",
     )
     inference_nice: int = Field(
         10,

@@ -409,3 +409,30 @@ def test_a_short_queue_is_spread_over_the_idle_runners(
         await batcher.stop()
 
     run(go())
+
+
+def test_a_burst_that_arrives_while_batches_run_is_still_split() -> None:
+    """Two runners of three are busy when four long messages arrive: the idle runner takes half
+    of them, then half of the rest, instead of all four as one batch on one thread (the rule
+    before, which set the p99 of single messages under random arrivals)."""
+
+    async def go() -> list[list[int]]:
+        gate = threading.Event()
+        model = GatedModel(gate, blocked_tag=99)
+        batcher = Batcher(
+            max_batch_size=64, max_batch_tokens=10_000, max_wait_s=0.01, concurrency=3,
+            spread=2,
+        )  # fmt: skip
+        await batcher.start()
+        blockers = []
+        for _ in range(2):  # one at a time, so each holds a runner of its own
+            blockers.append(asyncio.create_task(batcher.submit(model, [enc(99, 3)], far())))
+            await asyncio.sleep(0.05)
+        scores = await batcher.submit(model, [enc(i, 50) for i in range(4)], far())
+        assert scores.probabilities[:, 0].tolist() == [0, 1, 2, 3]
+        gate.set()
+        await asyncio.gather(*blockers)
+        await batcher.stop()
+        return [b for b in model.batches if b[0] == 50]
+
+    assert run(go()) == [[50, 50], [50], [50]]
