@@ -2,15 +2,18 @@
 
 With resume on, every scored chunk is saved as an Arrow part in a work directory beside the
 output (`.NAME.fanzha-work/`), under a manifest keyed by the input's fingerprint, the model and
-every setting that changes a result. A rerun with the same key starts after the last complete
-part; any other key starts afresh. The output is assembled from the parts into a hidden partial
-file that is renamed over the final name, so a reader never sees a half-written output.
+every setting that changes a result (the analysts' rules by their hash). A rerun with the same
+key starts after the last complete part; any other key discards the parts, says which settings
+changed, and starts afresh, so an output never mixes chunks scored two ways. The output is
+assembled from the parts into a hidden partial file that is renamed over the final name, so a
+reader never sees a half-written output.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -20,6 +23,8 @@ import pyarrow as pa
 
 from scoring.formats import FileFormat
 from scoring.writers import open_writer
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 _IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
@@ -100,11 +105,15 @@ class CheckpointSink:
     def _prepare(self) -> int:
         manifest = self.dir / MANIFEST
         if manifest.is_file():
-            try:
-                same = json.loads(manifest.read_text(encoding="utf-8")).get("key") == self.key
-            except json.JSONDecodeError:
-                same = False
-            if same:
+            changed = self._changed(manifest)
+            if changed:
+                log.warning(
+                    "%s: the checkpoints were made with other settings (%s changed); "
+                    "discarding them and scoring from the start",
+                    self.dir,
+                    ", ".join(changed),
+                )
+            else:
                 done = 0
                 while self._part(done).is_file():
                     done += 1
@@ -118,6 +127,18 @@ class CheckpointSink:
         tmp.write_text(json.dumps({"key": self.key}, indent=2, ensure_ascii=False), "utf-8")
         tmp.replace(manifest)
         return 0
+
+    def _changed(self, manifest: Path) -> list[str]:
+        """Names of the key entries that differ from the manifest's (empty: same run)."""
+        try:
+            old = json.loads(manifest.read_text(encoding="utf-8")).get("key")
+        except (json.JSONDecodeError, AttributeError):
+            old = None
+        if not isinstance(old, dict):
+            return ["manifest unreadable"]
+        missing = object()  # a key only one side has is a change (an older version's parts)
+        keys = self.key.keys() | old.keys()
+        return sorted(k for k in keys if old.get(k, missing) != self.key.get(k, missing))
 
     def completed(self) -> int:
         return self._completed

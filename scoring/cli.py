@@ -22,6 +22,8 @@ EXAMPLES = """\
 examples:
   fanzha score --model models/default --input sms.csv --output scored.parquet
   fanzha score --model models/default --input month.jsonl --output out.jsonl --workers 2
+  fanzha score --model models/default --input sms.csv --output scored.csv \\
+      --rules rules/example.yaml --sender-column sender
   fanzha score --engine spark --master 'local[2]' --model models/default \\
       --input archive/ --input-format parquet --output scored/ --partition-by dt --id-column id
   fanzha score --engine spark --model models/default --input-table ods.sms \\
@@ -46,6 +48,20 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--text-column", default="text", help="column holding the message text")
     p.add_argument("--id-column", help="unique row id: reconciliation checks each one came out")
     p.add_argument("--result-prefix", default="", help="prefix for the added result columns")
+    p.add_argument(
+        "--rules",
+        type=Path,
+        metavar="FILE",
+        help="analysts' rules (YAML/JSON, the format of `fanzha serve --rules-file`, e.g. "
+        "rules/example.yaml) applied after the model exactly as the service applies them; the "
+        "`rules` column lists each row's hits ([] if none; null without --rules)",
+    )
+    p.add_argument(
+        "--sender-column",
+        metavar="NAME",
+        help="column holding the sender number, for --rules that match on the sender "
+        "(without it those rules match no row)",
+    )
     p.add_argument("--encoding", default="utf-8", help="text encoding of CSV/JSONL input")
     p.add_argument(
         "--chunk-size", type=int, default=10_000, help="rows per chunk (and resume step)"
@@ -138,6 +154,8 @@ def run_local_cli(args: argparse.Namespace) -> int:
         result_prefix=args.result_prefix,
         progress=args.progress,
         reconcile=args.reconcile,
+        rules=args.rules,
+        sender_column=args.sender_column,
     )
     summary = run_local(opts)
     resumed = (
@@ -185,6 +203,8 @@ def run_spark_cli(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         ship_model=args.ship_model,
         reconcile=args.reconcile,
+        rules=args.rules,
+        sender_column=args.sender_column,
     )
     conf = dict(_key_value(item) for item in args.spark_conf)
     result = run_spark(opts, master=args.master, conf=conf)

@@ -4,6 +4,7 @@ The main process reads chunks, hands their texts to the scorer and writes result
 order; at most `2 x workers` chunks are in flight, so memory stays flat for any file size. Each
 worker loads the model once. Several workers split the cores between them (intra-op threads =
 cores / workers) with spinning off, so an idle worker does not burn a core another one needs.
+With `--rules`, workers receive the rules document with each chunk and build the RuleSet once.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from scoring.reconcile import ReconcileReport, reconcile_files
 from scoring.scorer import (
     RESULT_NAMES,
     Prepared,
+    Rules,
     cached_classifier,
     finish,
     infer,
+    load_rules,
     prepare,
     result_schema,
     score_table,
@@ -66,6 +69,8 @@ class LocalOptions:
     result_prefix: str = ""
     progress: bool | None = None  # None: only when stderr is a terminal
     reconcile: bool = True
+    rules: Path | None = None  # analysts' rules file, applied after the model
+    sender_column: str | None = None  # sender numbers, for sender rules
 
     def engine_threads(self) -> tuple[int, bool]:
         """(intra-op threads per worker, spinning allowed). Spinning is off in both modes: a
@@ -102,12 +107,27 @@ def _worker_init(model: str, threads: int, spinning: bool) -> None:
 
 
 def _worker_score(
-    model: str, threads: int, spinning: bool, texts: list[object], batch: int, prefix: str
+    model: str,
+    threads: int,
+    spinning: bool,
+    chunk: tuple[list[object], list[object] | None],
+    batch: int,
+    prefix: str,
+    rules: Rules | None,
 ) -> pa.Table:
-    return score_table(cached_classifier(model, threads, spinning), texts, batch, prefix)
+    texts, senders = chunk
+    clf = cached_classifier(model, threads, spinning)
+    ruleset = rules.ruleset() if rules is not None else None
+    return score_table(clf, texts, batch, prefix, ruleset, senders)
 
 
-def _score_in_process(opts: LocalOptions, chunks: Iterator[Chunk]) -> Scored:
+def _senders(opts: LocalOptions, chunk: Chunk) -> list[object] | None:
+    if opts.sender_column is None:
+        return None
+    return chunk.table.column(opts.sender_column).to_pylist()
+
+
+def _score_in_process(opts: LocalOptions, chunks: Iterator[Chunk], rules: Rules | None) -> Scored:
     """A three-stage pipeline in one process: while ONNX Runtime runs chunk k (it releases the
     GIL), a helper thread tokenises chunk k+1 and builds the records of chunk k-1, so Python
     work fills the gaps in inference instead of adding to it. The GIL switch interval is cut
@@ -115,16 +135,19 @@ def _score_in_process(opts: LocalOptions, chunks: Iterator[Chunk]) -> Scored:
     up to 5 ms for the helper to yield the GIL, a tenth of a batch's time."""
     threads, spinning = opts.engine_threads()
     clf = cached_classifier(opts.model, threads, spinning)
+    ruleset = rules.ruleset() if rules is not None else None
     helper = ThreadPoolExecutor(1, thread_name_prefix="fanzha-prep")
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-4)
     try:
 
         def prepared(chunk: Chunk | None) -> Future[Prepared] | None:
-            return None if chunk is None else helper.submit(prepare, clf, chunk.texts)
+            if chunk is None:
+                return None
+            return helper.submit(prepare, clf, chunk.texts, _senders(opts, chunk))
 
         def build(prep: Prepared, probs: np.ndarray) -> pa.Table:
-            return to_table(finish(clf, prep, probs), opts.result_prefix)
+            return to_table(finish(clf, prep, probs, ruleset), opts.result_prefix)
 
         current = next(chunks, None)
         upcoming = prepared(current)
@@ -147,7 +170,7 @@ def _score_in_process(opts: LocalOptions, chunks: Iterator[Chunk]) -> Scored:
         sys.setswitchinterval(interval)
 
 
-def _score_in_pool(opts: LocalOptions, chunks: Iterator[Chunk]) -> Scored:
+def _score_in_pool(opts: LocalOptions, chunks: Iterator[Chunk], rules: Rules | None) -> Scored:
     threads, spinning = opts.engine_threads()
     args = (str(opts.model), threads, spinning)
     # spawn: a forked child would inherit ONNX Runtime's thread pools in an undefined state.
@@ -157,8 +180,9 @@ def _score_in_pool(opts: LocalOptions, chunks: Iterator[Chunk]) -> Scored:
     try:
         inflight: deque[tuple[Chunk, Future[pa.Table]]] = deque()
         for chunk in chunks:
+            work = (chunk.texts, _senders(opts, chunk))
             future = pool.submit(
-                _worker_score, *args, chunk.texts, opts.batch_size, opts.result_prefix
+                _worker_score, *args, work, opts.batch_size, opts.result_prefix, rules
             )
             inflight.append((chunk, future))
             if len(inflight) >= 2 * opts.workers:
@@ -194,15 +218,20 @@ def _check_columns(opts: LocalOptions, source: Source) -> pa.Schema:
             f"{opts.input} already has column(s) {clash}, which scoring adds; pass "
             "--result-prefix (e.g. --result-prefix pred_) to name the result columns apart"
         )
-    if opts.id_column and opts.id_column not in names and source.count_rows():
-        raise ScoringError(
-            f"{opts.input}: no id column {opts.id_column!r}; its columns are {source.schema.names}"
-        )
+    wanted = (("id", opts.id_column), ("sender", opts.sender_column))
+    for role, column in wanted:
+        if column and column not in names and source.count_rows():
+            raise ScoringError(
+                f"{opts.input}: no {role} column {column!r}; its columns are "
+                f"{source.schema.names}. Name it with --{role}-column"
+            )
     fields = list(source.schema) + list(result_schema(opts.result_prefix))
     return pa.schema(fields, metadata=source.schema.metadata)
 
 
-def run_key(opts: LocalOptions, model_checksums: dict[str, str]) -> dict[str, Any]:
+def run_key(
+    opts: LocalOptions, model_checksums: dict[str, str], rules: Rules | None
+) -> dict[str, Any]:
     """Everything a part's content depends on; worker and thread counts do not change it."""
     return {
         "input": file_fingerprint(opts.input),
@@ -213,6 +242,9 @@ def run_key(opts: LocalOptions, model_checksums: dict[str, str]) -> dict[str, An
         "chunk_size": opts.chunk_size,
         "batch_size": opts.batch_size,
         "result_prefix": opts.result_prefix,
+        "result_columns": list(RESULT_NAMES),  # parts of an older version lack new columns
+        "rules_sha256": rules.digest if rules is not None else None,
+        "sender_column": opts.sender_column,
     }
 
 
@@ -222,12 +254,13 @@ def run_local(opts: LocalOptions, on_chunk: Callable[[int], None] | None = None)
     started = time.perf_counter()
     _check_paths(opts)
     model = load_model_dir(opts.model)
+    rules = load_rules(opts.rules, opts.sender_column)
     source = open_source(opts.input, opts.input_format, opts.text_column, opts.encoding)
     schema = _check_columns(opts, source)
     total = source.count_rows()
     sink: CheckpointSink | DirectSink
     if opts.resume:
-        key = run_key(opts, model.card.get("checksums", {}))
+        key = run_key(opts, model.card.get("checksums", {}), rules)
         sink = CheckpointSink(opts.output, opts.output_format, schema, key)
     else:
         sink = DirectSink(opts.output, opts.output_format, schema)
@@ -246,7 +279,7 @@ def run_local(opts: LocalOptions, on_chunk: Callable[[int], None] | None = None)
         desc="scoring",
     )
     score = _score_in_pool if opts.workers > 1 else _score_in_process
-    scored = score(opts, source.chunks(opts.chunk_size, skip))
+    scored = score(opts, source.chunks(opts.chunk_size, skip), rules)
     try:
         for chunk, results in scored:
             table = pa.Table.from_arrays(chunk.table.columns + results.columns, schema=schema)

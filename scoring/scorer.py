@@ -7,11 +7,16 @@ them) through the same steps as `Classifier.classify` (tokenise, length-sorted b
 with the model's temperature, verdicts); that is what makes a Spark run reproduce a local run,
 and a resumed run reproduce an uninterrupted one. The steps are split (`prepare` / `infer` /
 `finish`) so the local engine can run the Python parts beside inference.
+
+With `--rules`, `finish` applies the analysts' rules to each record exactly as the service does
+(`RuleSet.apply` on the same record, text and sender), so an archive gets the service's verdicts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +31,10 @@ from fanzha.decision import softmax
 from fanzha.normalize import Normalized
 from fanzha.results import prepare as prepare_texts
 from fanzha.results import result_record
+from fanzha.rules import RuleSet, build_ruleset, load_rules_file, parse_rules
 from fanzha.tokenizer import Encoded
+
+log = logging.getLogger(__name__)
 
 # Field metadata marking a string column that holds JSON: the JSONL writer emits it as nested JSON.
 JSON_META = {b"fanzha.json": b"1"}
@@ -40,6 +48,7 @@ RESULT_FIELDS: tuple[tuple[str, pa.DataType, bool], ...] = (
     ("suggestion", pa.string(), False),
     ("scores", pa.string(), True),
     ("indicators", pa.string(), True),
+    ("rules", pa.string(), True),  # the rules' hits; null without --rules
     ("truncated", pa.bool_(), False),
     ("model_version", pa.string(), False),
     ("error", pa.string(), False),
@@ -75,6 +84,19 @@ def text_error(value: object) -> str | None:
     return None
 
 
+def sender_text(value: object) -> str | None:
+    """A sender as the service receives it, a string: a number read from Parquet or JSONL
+    becomes its digits (95588, not 95588.0), a null stays None."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        if value != value:  # NaN: pandas' null in a numeric column
+            return None
+        if value.is_integer():
+            return str(int(value))
+    return str(value)
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -89,14 +111,18 @@ class Prepared:
     texts: list[str]
     normalized: list[Normalized]  # kept for the evidence, so each text is normalised once
     encoded: list[Encoded]
+    senders: list[str | None]  # of the scorable rows, for sender rules
 
 
-def prepare(classifier: Classifier, values: Sequence[object]) -> Prepared:
+def prepare(
+    classifier: Classifier, values: Sequence[object], senders: Sequence[object] | None = None
+) -> Prepared:
     errors = [text_error(value) for value in values]
     ok = [i for i, problem in enumerate(errors) if problem is None]
     texts = [str(values[i]) for i in ok]
+    who = [None if senders is None else sender_text(senders[i]) for i in ok]
     normalized, encoded = prepare_texts(classifier.encoder, texts)
-    return Prepared(len(values), errors, ok, texts, normalized, encoded)
+    return Prepared(len(values), errors, ok, texts, normalized, encoded, who)
 
 
 def infer(classifier: Classifier, prepared: Prepared, batch_size: int) -> np.ndarray:
@@ -107,18 +133,33 @@ def infer(classifier: Classifier, prepared: Prepared, batch_size: int) -> np.nda
     return softmax(logits, classifier.temperature)
 
 
-def finish(classifier: Classifier, prepared: Prepared, probs: np.ndarray) -> dict[str, list[Any]]:
-    """Result columns (unprefixed names, Python values), rows in input order."""
+def finish(
+    classifier: Classifier,
+    prepared: Prepared,
+    probs: np.ndarray,
+    rules: RuleSet | None = None,
+) -> dict[str, list[Any]]:
+    """Result columns (unprefixed names, Python values), rows in input order. With `rules`,
+    each record goes through `rules.apply` as in the service; unscorable rows stay errors."""
     n = prepared.size
     columns: dict[str, list[Any]] = {name: [None] * n for name in RESULT_NAMES}
     columns["model_version"] = [classifier.version] * n
     columns["error"] = list(prepared.errors)
     verdicts = classifier.verdicts(probs) if len(probs) else []
     rows = zip(
-        prepared.ok, prepared.texts, prepared.normalized, prepared.encoded, verdicts, strict=True
+        prepared.ok,
+        prepared.texts,
+        prepared.normalized,
+        prepared.encoded,
+        prepared.senders,
+        verdicts,
+        strict=True,
     )
-    for i, text, normalized, encoded, verdict in rows:
+    for i, text, normalized, encoded, sender, verdict in rows:
         record = result_record(text, verdict, encoded.truncated, classifier.version, normalized)
+        if rules is not None:
+            record = rules.apply(record, text, sender, normalized)
+            columns["rules"][i] = _dumps(record["rules"])
         for name in ("label", "label_zh", "is_scam", "risk", "suggestion", "truncated"):
             columns[name][i] = record[name]
         columns["scores"][i] = _dumps(record["scores"])
@@ -135,17 +176,26 @@ def to_table(columns: dict[str, list[Any]], prefix: str = "") -> pa.Table:
 
 
 def score_values(
-    classifier: Classifier, values: Sequence[object], batch_size: int
+    classifier: Classifier,
+    values: Sequence[object],
+    batch_size: int,
+    rules: RuleSet | None = None,
+    senders: Sequence[object] | None = None,
 ) -> dict[str, list[Any]]:
-    """Result columns for one chunk of raw text values."""
-    prepared = prepare(classifier, values)
-    return finish(classifier, prepared, infer(classifier, prepared, batch_size))
+    """Result columns for one chunk of raw text values (and their senders, for the rules)."""
+    prepared = prepare(classifier, values, senders)
+    return finish(classifier, prepared, infer(classifier, prepared, batch_size), rules)
 
 
 def score_table(
-    classifier: Classifier, values: Sequence[object], batch_size: int, prefix: str = ""
+    classifier: Classifier,
+    values: Sequence[object],
+    batch_size: int,
+    prefix: str = "",
+    rules: RuleSet | None = None,
+    senders: Sequence[object] | None = None,
 ) -> pa.Table:
-    return to_table(score_values(classifier, values, batch_size), prefix)
+    return to_table(score_values(classifier, values, batch_size, rules, senders), prefix)
 
 
 # One classifier per process: pool workers and Spark's Python workers score many chunks, and
@@ -160,3 +210,63 @@ def cached_classifier(model_dir: str | Path, threads: int, allow_spinning: bool)
         if key not in _CACHE:
             _CACHE[key] = Classifier.load(key[0], threads=threads, allow_spinning=allow_spinning)
         return _CACHE[key]
+
+
+# -- analysts' rules ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A validated rules document as canonical JSON: small plain data that pool workers and
+    Spark executors receive and rebuild once per process (`ruleset`), and whose hash keys the
+    resume manifest. Canonical (`RuleSet.export`, labels as slugs, sorted keys), so comments
+    and formatting in the file do not count as a change, but any rule or its order does."""
+
+    document: str
+    origin: str  # the file, for messages
+
+    @classmethod
+    def load(cls, path: str | Path) -> Rules:
+        """Raises RulesError (a UserError) with every problem, as the service does."""
+        exported = build_ruleset(load_rules_file(path)).export()
+        text = json.dumps(exported, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return cls(text, str(path))
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.document.encode("utf-8")).hexdigest()
+
+    def ruleset(self) -> RuleSet:
+        return cached_ruleset(self.document, self.origin)
+
+
+def load_rules(path: str | Path | None, sender_column: str | None) -> Rules | None:
+    """The run's rules, validated before any work starts; warns once when sender rules can
+    never match because no sender column was named."""
+    if path is None:
+        if sender_column:
+            log.warning("--sender-column %r has no effect without --rules", sender_column)
+        return None
+    rules = Rules.load(path)
+    ruleset = rules.ruleset()
+    log.info("applying %d rule(s) from %s", len(ruleset), path)
+    by_sender = [r.id for r in ruleset.rules if r.enabled and r.senders]
+    if by_sender and not sender_column:
+        log.warning(
+            "rule(s) %s of %s match on the sender, but no --sender-column was given: "
+            "they cannot match any row",
+            ", ".join(by_sender),
+            path,
+        )
+    return rules
+
+
+_RULES: dict[str, RuleSet] = {}
+
+
+def cached_ruleset(document: str, origin: str = "rules") -> RuleSet:
+    """One RuleSet per process and document: regexes compile once, not per chunk."""
+    with _CACHE_LOCK:
+        if document not in _RULES:
+            _RULES[document] = build_ruleset(parse_rules(json.loads(document), "file", origin))
+        return _RULES[document]

@@ -8,7 +8,9 @@ little compute goes to padding, and a chunk scores to the same numbers as locall
 composition moves INT8 results; see `scoring.scorer`). Each Python worker loads the model
 once; the model directory travels with the job (`SparkContext.addFile`), and so does this code
 (`addPyFile`), so executors need only the runtime dependencies (numpy, onnxruntime, tokenizers,
-opencc, pyarrow, pandas) installed.
+opencc, pyarrow, pandas) installed. The analysts' rules (`--rules`) are validated on the driver
+and travel inside the task closure as their canonical JSON document; each Python worker rebuilds
+the RuleSet once (`scoring.scorer.cached_ruleset`), as it loads the model once.
 
 The output is written idempotently: partitioned output with dynamic partition overwrite, so a
 rerun of one day replaces that day and leaves the others; unpartitioned output is replaced.
@@ -39,7 +41,14 @@ from typing import TYPE_CHECKING, Any
 from fanzha.modeldir import ModelDir, load_model_dir
 from scoring.formats import FileFormat, ScoringError
 from scoring.reconcile import ReconcileReport, reconcile_frames
-from scoring.scorer import RESULT_FIELDS, RESULT_NAMES, cached_classifier, score_values
+from scoring.scorer import (
+    RESULT_FIELDS,
+    RESULT_NAMES,
+    Rules,
+    cached_classifier,
+    load_rules,
+    score_values,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,6 +78,8 @@ class SparkOptions:
     encoding: str = "utf-8"
     ship_model: bool = True
     reconcile: bool = True
+    rules: Path | None = None  # analysts' rules file (read on the driver), applied after the model
+    sender_column: str | None = None  # sender numbers, for sender rules
 
 
 @dataclass(frozen=True)
@@ -145,7 +156,8 @@ def _check_columns(df: DataFrame, opts: SparkOptions) -> None:
         raise ScoringError(
             f"{where} already has column(s) {clash}; pass --result-prefix to name results apart"
         )
-    for column in (*opts.partition_by, *([opts.id_column] if opts.id_column else [])):
+    named = (opts.id_column, opts.sender_column)
+    for column in (*opts.partition_by, *(c for c in named if c)):
         if column not in names:
             raise ScoringError(f"{where}: no column {column!r}; its columns are {names}")
 
@@ -193,6 +205,8 @@ def _score_partition(
     text_column: str,
     batch_size: int,
     prefix: str,
+    rules: Rules | None = None,
+    sender_column: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Runs in the executors' Python workers: gather each chunk whole (rows arrive sorted by
     chunk, then row), score it as the local engine would, emit it."""
@@ -200,13 +214,17 @@ def _score_partition(
     from pyspark import SparkFiles
 
     classifier = cached_classifier(SparkFiles.get(model) if shipped else model, threads, False)
+    ruleset = rules.ruleset() if rules is not None else None
+
+    def values(column: pd.Series) -> list[object]:
+        # pandas marks a missing string as NaN or None depending on version; both are null.
+        return [None if missing else v for v, missing in zip(column, column.isna(), strict=True)]
 
     def scored(parts: list[pd.DataFrame]) -> pd.DataFrame:
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        column = frame[text_column]
-        # pandas marks a missing string as NaN or None depending on version; both are null.
-        texts = [None if missing else v for v, missing in zip(column, column.isna(), strict=True)]
-        results = score_values(classifier, texts, batch_size)
+        texts = values(frame[text_column])
+        senders = values(frame[sender_column]) if sender_column else None
+        results = score_values(classifier, texts, batch_size, ruleset, senders)
         out = frame.drop(columns=[ROW, CHUNK])
         for name in RESULT_NAMES:
             out[prefix + name] = pd.Series(results[name], dtype=object, index=out.index)
@@ -275,7 +293,9 @@ def ship_model(spark: SparkSession, model: ModelDir) -> str:
     return name
 
 
-def score_frame(df: DataFrame, opts: SparkOptions, model: ModelDir) -> tuple[DataFrame, int]:
+def score_frame(
+    df: DataFrame, opts: SparkOptions, model: ModelDir, rules: Rules | None = None
+) -> tuple[DataFrame, int]:
     """The scored DataFrame (lazy) and the number of input rows."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import StructType
@@ -300,6 +320,8 @@ def score_frame(df: DataFrame, opts: SparkOptions, model: ModelDir) -> tuple[Dat
         text_column=opts.text_column,
         batch_size=opts.batch_size,
         prefix=opts.result_prefix,
+        rules=rules,
+        sender_column=opts.sender_column,
     )
     schema = StructType(list(df.schema.fields) + _result_struct(opts.result_prefix))
     return ordered.mapInPandas(fn, schema), total
@@ -356,9 +378,10 @@ def run_spark(
     if opts.chunk_size < 1 or opts.batch_size < 1:
         raise ScoringError("--chunk-size and --batch-size must be at least 1")
     model = load_model_dir(opts.model)
+    rules = load_rules(opts.rules, opts.sender_column)
     spark = spark or spark_session(master, conf)
     source = read_input(spark, opts)
-    scored, total = score_frame(source, opts, model)
+    scored, total = score_frame(source, opts, model, rules)
     write_output(spark, scored, opts)
     report = None
     if opts.reconcile:

@@ -198,3 +198,46 @@ def test_an_empty_archive_gives_an_empty_output(tiny_model_dir: Path, tmp_path: 
     dst = tmp_path / f"out.{dst_fmt}"
     score(tiny_model_dir, src, dst, id_column="id")
     assert dst.exists() and read(dst) == []
+
+
+SENDER_RULES = """\
+version: 1
+rules:
+  - id: block-number
+    kind: sender_block
+    senders: ["16500001111"]
+    reason: 测试：已核实的诈骗号码
+"""
+
+
+@pytest.mark.parametrize(
+    ("src_fmt", "dst_fmt"), [("csv", "jsonl"), ("jsonl", "parquet"), ("parquet", "csv")]
+)
+def test_rules_column_and_numeric_senders_in_every_format(
+    tiny_model_dir: Path, tmp_path: Path, src_fmt: str, dst_fmt: str
+):
+    """Senders held as numbers (JSONL, Parquet) match as their digits; the `rules` column is
+    JSON text (nested JSON in JSONL output), `[]` where no rule matched, null without --rules."""
+    rows = archive(12)
+    for i, row in enumerate(rows):
+        row["sender"] = [16500001111, None, 13800000000 + i, 13900000000 + i][i % 4]
+    src = write(tmp_path / f"in.{src_fmt}", rows)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(SENDER_RULES, "utf-8")
+    plain = tmp_path / f"plain.{dst_fmt}"
+    score(tiny_model_dir, src, plain, chunk_size=5)
+    before = read(plain)
+    assert [r["rules"] for r in before] == [None] * len(rows)
+    dst = tmp_path / f"out.{dst_fmt}"
+    score(tiny_model_dir, src, dst, chunk_size=5, rules=rules, sender_column="sender")
+    out = read(dst)
+    assert [r["id"] for r in out] == [r["id"] for r in rows]
+    for i, (old, new) in enumerate(zip(before, out, strict=True)):
+        blocked = i % 4 == 0
+        assert [hit["id"] for hit in json.loads(str(new["rules"]))] == ["block-number"] * blocked
+        assert new["suggestion"] == ("block" if blocked else old["suggestion"]), i
+        assert new["label"] == old["label"]
+    if dst_fmt == "jsonl":
+        lines = [json.loads(line) for line in dst.read_text("utf-8").splitlines()]
+        assert lines[0]["rules"][0]["reason"] == "测试：已核实的诈骗号码"
+        assert lines[1]["rules"] == []

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,10 +19,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from fanzha.classifier import Classifier
+from fanzha.rules import RulesError, build_ruleset, load_rules_file, normalize_sender
 from scoring.cli import main
 from scoring.formats import ScoringError, resolve_format
-from scoring.local import LocalOptions, run_local
+from scoring.local import LocalOptions, LocalSummary, run_local
 from scoring.reconcile import reconcile_files
+from scoring.scorer import Rules
 from tests.conftest import tiny_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,3 +233,255 @@ def test_cli_rejects_flags_of_the_other_engine(tiny_model_dir: Path, archive: Pa
     with pytest.raises(SystemExit) as exc:
         main([*common, "--output-table", "t"])
     assert exc.value.code == 2
+
+
+# -- analysts' rules ----------------------------------------------------------------------------
+
+BLOCKED = "16500001111"
+RULES_YAML = f"""\
+# rules for the tests: one keyword rule, one sender rule
+version: 1
+rules:
+  - id: parcel-station
+    kind: keyword
+    keywords: ["驿站"]
+    label: 冒充电商物流客服类
+    suggestion: review
+    reason: 测试：驿站取件话术
+  - id: blocked-number
+    kind: sender_block
+    senders: ["{BLOCKED}"]
+    reason: 测试：已核实的诈骗号码
+"""
+OTHER_RULES_YAML = """\
+version: 1
+rules:
+  - id: safe-account
+    kind: keyword
+    keywords: ["安全账户"]
+    label: impersonate_authority
+    suggestion: block
+    reason: 测试：安全账户
+"""
+
+
+def sender_of(i: int) -> str | None:
+    """Every fifth row from the blocked number (written two ways), some rows with no sender."""
+    if i % 5 == 3:
+        return "+86 165-0000-1111" if i % 2 else BLOCKED
+    return None if i % 11 == 0 else f"138{i:08d}"
+
+
+def write_rules(path: Path, text: str = RULES_YAML) -> Path:
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def rules_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_rules(tmp_path_factory.mktemp("rules") / "rules.yaml")
+
+
+@pytest.fixture(scope="module")
+def sender_archive(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same rows as `archive`, plus a sender column (row 3, an empty text, is blocked)."""
+    table = pq.read_table(archive)
+    senders = pa.array([sender_of(i) for i in range(table.num_rows)], pa.string())
+    path = tmp_path_factory.mktemp("senders") / "in.parquet"
+    pq.write_table(table.append_column("sender", senders), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ruled(tiny_model_dir: Path, sender_archive: Path, rules_file: Path, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ruled") / "out.parquet"
+    opts = options(
+        tiny_model_dir, sender_archive, out, chunk_size=20, rules=rules_file, sender_column="sender"
+    )
+    run_local(opts)
+    return out
+
+
+def test_rules_change_exactly_the_rows_they_match(reference: Path, ruled: Path):
+    before = pq.read_table(reference).to_pylist()
+    after = pq.read_table(ruled).to_pylist()
+    assert [r["id"] for r in after] == [r["id"] for r in before]
+    hits = {"parcel-station": 0, "blocked-number": 0}
+    for old, new in zip(before, after, strict=True):
+        if old["error"] is not None:  # an error stays an error, whoever sent it
+            assert new["error"] == old["error"]
+            assert new["label"] is None and new["suggestion"] is None and new["rules"] is None
+            continue
+        for name in ("risk", "scores", "indicators", "truncated", "model_version"):
+            assert new[name] == old[name], name  # the rules never touch the model's figures
+        keyword = "驿站" in new["text"]
+        blocked = normalize_sender(new["sender"] or "") == BLOCKED
+        label = "impersonate_customer_service" if keyword else old["label"]
+        suggestion = "block" if blocked else "review" if keyword else old["suggestion"]
+        assert (new["label"], new["suggestion"]) == (label, suggestion), new["id"]
+        assert new["is_scam"] == (keyword or old["is_scam"])
+        fired = {hit["id"] for hit in json.loads(new["rules"])}  # [] when none matched
+        matches = {"parcel-station": keyword, "blocked-number": blocked}
+        assert fired == {name for name, on in matches.items() if on}, new["id"]
+        for name in fired:
+            hits[name] += 1
+    assert all(hits.values()), hits  # both rules matched some rows
+
+
+SERVICE_FIELDS = ("label", "label_zh", "is_scam", "risk", "suggestion", "truncated")
+
+
+def test_rules_give_what_the_service_gives(reference: Path, ruled: Path, rules_file: Path):
+    """The same pure function as the service (`RuleSet.apply` on the model's record, the text
+    and the sender), so an archive row gets the service's verdict and hits."""
+    ruleset = build_ruleset(load_rules_file(rules_file))
+    rows = zip(pq.read_table(reference).to_pylist(), pq.read_table(ruled).to_pylist(), strict=True)
+    for old, new in rows:
+        if old["error"] is not None:
+            continue
+        record = {name: old[name] for name in SERVICE_FIELDS}
+        record |= {name: json.loads(old[name]) for name in ("scores", "indicators")}
+        want = ruleset.apply(record, new["text"], new["sender"])
+        got = {**new, "rules": json.loads(new["rules"])}
+        for name in ("label", "label_zh", "is_scam", "suggestion", "rules"):
+            assert got[name] == want[name], (new["id"], name)
+
+
+def test_rules_with_two_workers_give_the_same_bytes(
+    tiny_model_dir: Path, sender_archive: Path, rules_file: Path, ruled: Path, tmp_path: Path
+):
+    out = tmp_path / "out.parquet"
+    opts = options(
+        tiny_model_dir,
+        sender_archive,
+        out,
+        chunk_size=20,
+        workers=2,
+        rules=rules_file,
+        sender_column="sender",
+    )
+    run_local(opts)
+    assert out.read_bytes() == ruled.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("second", "resumes"),
+    [
+        (RULES_YAML.replace("# rules for the tests", "# reworded comment"), True),
+        (OTHER_RULES_YAML, False),
+        (None, False),  # the rules removed
+    ],
+)
+def test_resume_only_with_the_same_rules(
+    tiny_model_dir: Path,
+    sender_archive: Path,
+    rules_file: Path,
+    ruled: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    second: str | None,
+    resumes: bool,
+):
+    """Checkpoints scored under other rules are never reused: the output would mix verdicts
+    of two rule sets. A comment or layout change in the file is not a change of rules."""
+    out = tmp_path / "out.parquet"
+
+    def run(rules: Path | None, on_chunk: Callable[[int], None] | None = None) -> LocalSummary:
+        opts = options(
+            tiny_model_dir, sender_archive, out, chunk_size=20, rules=rules, sender_column="sender"
+        )
+        return run_local(opts, on_chunk=on_chunk)
+
+    def interrupt(index: int) -> None:
+        if index == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        run(rules_file, interrupt)
+    changed = None if second is None else write_rules(tmp_path / "changed.yaml", second)
+    with caplog.at_level(logging.WARNING, logger="scoring.checkpoint"):
+        summary = run(changed)
+    if resumes:
+        assert summary.resumed_chunks == 3 and out.read_bytes() == ruled.read_bytes()
+        assert not [r for r in caplog.records if r.name == "scoring.checkpoint"]
+        return
+    assert summary.resumed_chunks == 0
+    assert "rules_sha256 changed" in caplog.text and "scoring from the start" in caplog.text
+    column = pq.read_table(out).column("rules").to_pylist()
+    assert len(column) == 230
+    if second is None:
+        assert set(column) == {None}  # no rules, no hits: nothing kept from the first run
+    else:
+        assert {hit["id"] for r in column if r for hit in json.loads(r)} == {"safe-account"}
+
+
+def test_missing_sender_column_names_it_and_the_columns_present(
+    tiny_model_dir: Path, sender_archive: Path, rules_file: Path, tmp_path: Path
+):
+    opts = options(
+        tiny_model_dir,
+        sender_archive,
+        tmp_path / "o.parquet",
+        rules=rules_file,
+        sender_column="from",
+    )
+    with pytest.raises(ScoringError, match=r"no sender column 'from'.*\['id', 'text', 'sender'\]"):
+        run_local(opts)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_invalid_or_unreadable_rules_file_is_a_usage_error(
+    tiny_model_dir: Path, archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    bad = write_rules(tmp_path / "bad.yaml", RULES_YAML.replace('["驿站"]', "[]"))
+    out = tmp_path / "out.parquet"
+    argv = ["--model", str(tiny_model_dir), "--input", str(archive), "--output", str(out)]
+    assert main([*argv, "--rules", str(bad)]) == 2
+    err = capsys.readouterr().err
+    with pytest.raises(RulesError) as service_error:  # what `fanzha serve --rules-file` reports
+        build_ruleset(load_rules_file(bad))
+    assert str(service_error.value) in err and "rules[0] (id 'parcel-station').keywords" in err
+    assert main([*argv, "--rules", str(tmp_path / "missing.yaml")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+    assert not out.exists() and "Traceback" not in err
+
+
+def test_sender_rules_without_a_sender_column_warn_once(
+    tiny_model_dir: Path,
+    sender_archive: Path,
+    rules_file: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+):
+    opts = options(tiny_model_dir, sender_archive, tmp_path / "o.parquet", rules=rules_file)
+    with caplog.at_level(logging.WARNING):
+        run_local(opts)
+    warned = [r.getMessage() for r in caplog.records if "--sender-column" in r.getMessage()]
+    assert len(warned) == 1 and "blocked-number" in warned[0]
+    fired = {
+        hit["id"]
+        for r in pq.read_table(tmp_path / "o.parquet").column("rules").to_pylist()
+        for hit in json.loads(r or "[]")
+    }
+    assert fired == {"parcel-station"}  # the keyword rule still applies
+
+
+def test_rules_sent_to_workers_decide_as_the_file_does():
+    """Workers and executors rebuild the rules from the canonical JSON they are sent; that must
+    decide exactly as the file's own RuleSet (priorities, a disabled rule, label aliases and
+    numeric senders in rules/example.yaml)."""
+    example = ROOT / "rules" / "example.yaml"
+    sent = pickle.loads(pickle.dumps(Rules.load(example))).ruleset()
+    direct = build_ruleset(load_rules_file(example))
+    assert len(sent) == len(direct) >= 5
+    messages = [
+        ("我是公安局民警，请把钱转入安全账户配合调查", None),
+        ("【工商银行】您的网银已过期，请登录 www.icbc-x.cn 升级", "95588"),
+        ("您的验证码是1234，请勿泄露给他人", "95533"),
+        ("您的ETC认证已失效，请及时处理", "+86 170 0000 1234"),
+        ("妈，我周末回家吃饭", "13800000000"),
+    ]
+    for text, sender in messages:
+        for label, suggestion in (("normal", "pass"), ("impersonate_authority", "block")):
+            record = {"label": label, "label_zh": "x", "suggestion": suggestion, "risk": 0.5}
+            assert sent.apply(record, text, sender) == direct.apply(record, text, sender)

@@ -4,6 +4,7 @@ table input and output, and a reconciliation that notices what is missing."""
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from scoring.formats import FileFormat
 from scoring.reconcile import reconcile_frames
 from scoring.spark import SparkOptions, run_spark, spark_session
 from tests.conftest import tiny_records
+from tests.test_scoring_local import BLOCKED, RULES_YAML
 
 pytest.importorskip("pyspark")
 # pyspark 4.3 warns that it does not fully support pandas 3; the tests below pass on it.
@@ -45,7 +47,12 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, str]]:
     texts = [r["text"] for r in tiny_records(per_label=N // 4, seed=21)]
-    out = [{"id": f"s{i:05d}", "dt": DAYS[i % 3], "text": t} for i, t in enumerate(texts)]
+    out = [
+        {"id": f"s{i:05d}", "dt": DAYS[i % 3], "text": t, "sender": f"138{i:08d}"}
+        for i, t in enumerate(texts)
+    ]
+    for i in range(2, N, 7):
+        out[i]["sender"] = BLOCKED  # for the sender rule
     out[5]["text"] = ""  # an empty CSV field: null to both engines
     out[77]["text"] = "   "
     return out
@@ -55,7 +62,7 @@ def rows() -> list[dict[str, str]]:
 def archive(rows: list[dict[str, str]], tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("spark_in") / "sms.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, ["id", "dt", "text"])
+        writer = csv.DictWriter(fh, ["id", "dt", "text", "sender"])
         writer.writeheader()
         writer.writerows(rows)
     return path
@@ -79,8 +86,12 @@ def read_dir(path: Path) -> list[dict[str, object]]:
 def test_spark_gives_the_local_engines_results(
     spark: object, tiny_model_dir: Path, archive: Path, tmp_path: Path
 ):
+    """With the analysts' rules too: they reach the executors and decide the same rows."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES_YAML, "utf-8")
     local_out = tmp_path / "local.parquet"
     common = ["--model", str(tiny_model_dir), "--input", str(archive), "--chunk-size", "40"]
+    common += ["--rules", str(rules), "--sender-column", "sender"]
     assert main([*common, "--output", str(local_out), "--id-column", "id"]) == 0
     spark_out = tmp_path / "spark"
     spark_args = ["--engine", "spark", "--output", str(spark_out), "--partition-by", "dt"]
@@ -89,16 +100,22 @@ def test_spark_gives_the_local_engines_results(
     local = {r["id"]: r for r in pq.read_table(local_out).to_pylist()}
     remote = {r["id"]: r for r in read_dir(spark_out)}
     assert remote.keys() == local.keys()
+    fired: Counter[str] = Counter()
     for key, want in local.items():
         got = remote[key]
         assert got["label"] == want["label"], key
+        assert got["suggestion"] == want["suggestion"], key
         assert got["dt"] == want["dt"] and got["text"] == want["text"]
         if want["error"] is None:
             assert got["error"] is None
             assert abs(got["risk"] - want["risk"]) <= 1e-6, key
             assert got["scores"] == want["scores"] and got["indicators"] == want["indicators"]
+            assert got["rules"] == want["rules"], key
+            fired.update(hit["id"] for hit in json.loads(want["rules"]))
         else:
             assert got["error"] and got["risk"] is None and got["label"] is None
+            assert got["rules"] is None and want["rules"] is None
+    assert fired["parcel-station"] and fired["blocked-number"] == len(range(2, N, 7)), fired
 
 
 def test_rerunning_a_day_replaces_it(spark: object, tiny_model_dir: Path, archive: Path, tmp_path):
