@@ -35,9 +35,7 @@ def main() -> int:
 
     model = Path(args.model)
     card = json.loads((model / "card.json").read_text(encoding="utf-8"))
-    fields = {f.name for f in dataclasses.fields(TrainOptions)}
-    recorded = {k: v for k, v in card["training"]["options"].items() if k in fields}
-    options = TrainOptions(**recorded)
+    options = TrainOptions.from_card(model)
     if args.data:
         options = dataclasses.replace(options, eval_data=args.data)
     prep = prepare_data(options)

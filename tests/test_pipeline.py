@@ -173,3 +173,21 @@ def test_bad_block_fpr_setups_fail_before_training(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="--block-fpr must be"):
         run_training(replace(options, validation_data=every_label, block_fpr=1.5))
     assert not (tmp_path / "never" / "model.onnx").exists()
+
+
+def test_training_options_come_back_from_the_card(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from training.pipeline import TrainOptions
+
+    options = TrainOptions.from_card(tiny_model_dir)
+    assert (options.size, options.max_length, options.epochs, options.augment) == (
+        "micro",
+        64,
+        6,
+        False,
+    )
+    assert options.out == str(tiny_model_dir)
+    # a card written by another version may carry options this one does not know
+    card = json.loads((tiny_model_dir / "card.json").read_text(encoding="utf-8"))
+    card["training"]["options"]["option_of_a_later_version"] = 1
+    (tmp_path / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    assert TrainOptions.from_card(tmp_path) == options

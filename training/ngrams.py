@@ -65,12 +65,13 @@ class GramTable:
 GramCounts = tuple[np.ndarray, np.ndarray]  # one message's distinct n-gram keys, their counts
 
 
-def count_grams(encoded: Sequence[Encoded]) -> list[GramCounts]:
-    """Each message's n-grams, counted once for both the table and the features."""
+def count_grams(encoded: Sequence[Encoded], orders: Sequence[int] = ORDERS) -> list[GramCounts]:
+    """Each message's n-grams, counted once for both the table and the features. Other
+    `orders` than the graph's are for measuring (scripts/sweep_ngrams.py), not for export."""
     out = []
     for e in encoded:
         ids = np.asarray(e.ids, dtype=np.int64)
-        keys = np.concatenate([gram_keys(ids, n) for n in ORDERS])
+        keys = np.concatenate([gram_keys(ids, n) for n in orders])
         out.append(np.unique(keys, return_counts=True))
     return out
 

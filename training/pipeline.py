@@ -15,7 +15,7 @@ import platform
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,14 @@ class TrainOptions:
     block_threshold: float = 0.9
     block_fpr: float | None = None  # choose block on validation for this non-scam FPR instead
     name: str = "fanzha"
+
+    @classmethod
+    def from_card(cls, model_dir: str | Path) -> TrainOptions:
+        """The options a model directory was trained with, so a measurement can rebuild its
+        exact split (options added since it was trained keep their defaults)."""
+        card = json.loads((Path(model_dir) / "card.json").read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in card["training"]["options"].items() if k in known})
 
 
 @dataclass
