@@ -24,6 +24,8 @@ examples:
   fanzha score --model models/default --input month.jsonl --output out.jsonl --workers 2
   fanzha score --model models/default --input sms.csv --output scored.csv \\
       --rules rules/example.yaml --sender-column sender
+  fanzha score --model models/default --input sms.csv --output scored.csv \\
+      --rules-database sqlite:///var/fanzha.sqlite3 --sender-column sender
   fanzha score --engine spark --master 'local[2]' --model models/default \\
       --input archive/ --input-format parquet --output scored/ --partition-by dt --id-column id
   fanzha score --engine spark --model models/default --input-table ods.sms \\
@@ -55,6 +57,13 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         help="analysts' rules (YAML/JSON, the format of `fanzha serve --rules-file`, e.g. "
         "rules/example.yaml) applied after the model exactly as the service applies them; the "
         "`rules` column lists each row's hits ([] if none; null without --rules)",
+    )
+    p.add_argument(
+        "--rules-database",
+        metavar="URL",
+        help="also apply the rules a service keeps in its database (its FANZHA_DATABASE_URL, "
+        "e.g. sqlite:///var/fanzha.sqlite3), after the --rules file's, as the service orders "
+        "them; read only",
     )
     p.add_argument(
         "--sender-column",
@@ -155,6 +164,7 @@ def run_local_cli(args: argparse.Namespace) -> int:
         progress=args.progress,
         reconcile=args.reconcile,
         rules=args.rules,
+        rules_database=args.rules_database,
         sender_column=args.sender_column,
     )
     summary = run_local(opts)
@@ -204,6 +214,7 @@ def run_spark_cli(args: argparse.Namespace) -> int:
         ship_model=args.ship_model,
         reconcile=args.reconcile,
         rules=args.rules,
+        rules_database=args.rules_database,
         sender_column=args.sender_column,
     )
     conf = dict(_key_value(item) for item in args.spark_conf)

@@ -70,6 +70,7 @@ class LocalOptions:
     progress: bool | None = None  # None: only when stderr is a terminal
     reconcile: bool = True
     rules: Path | None = None  # analysts' rules file, applied after the model
+    rules_database: str | None = None  # a service's database URL: its rules too
     sender_column: str | None = None  # sender numbers, for sender rules
 
     def engine_threads(self) -> tuple[int, bool]:
@@ -254,7 +255,7 @@ def run_local(opts: LocalOptions, on_chunk: Callable[[int], None] | None = None)
     started = time.perf_counter()
     _check_paths(opts)
     model = load_model_dir(opts.model)
-    rules = load_rules(opts.rules, opts.sender_column)
+    rules = load_rules(opts.rules, opts.sender_column, opts.rules_database)
     source = open_source(opts.input, opts.input_format, opts.text_column, opts.encoding)
     schema = _check_columns(opts, source)
     total = source.count_rows()

@@ -28,10 +28,11 @@ import pyarrow as pa
 
 from fanzha.classifier import Classifier
 from fanzha.decision import softmax
+from fanzha.errors import UserError
 from fanzha.normalize import Normalized
 from fanzha.results import prepare as prepare_texts
 from fanzha.results import result_record
-from fanzha.rules import RuleSet, build_ruleset, load_rules_file, parse_rules
+from fanzha.rules import Rule, RuleSet, build_ruleset, load_rules_file, parse_rules
 from fanzha.tokenizer import Encoded
 
 log = logging.getLogger(__name__)
@@ -220,17 +221,26 @@ class Rules:
     """A validated rules document as canonical JSON: small plain data that pool workers and
     Spark executors receive and rebuild once per process (`ruleset`), and whose hash keys the
     resume manifest. Canonical (`RuleSet.export`, labels as slugs, sorted keys), so comments
-    and formatting in the file do not count as a change, but any rule or its order does."""
+    and formatting in the file do not count as a change, but any rule or its order does. The
+    database's rules, if any, travel under `database_rules`, so hits keep saying where a rule
+    came from and ties are broken as the service breaks them (file rules first)."""
 
     document: str
-    origin: str  # the file, for messages
+    origin: str  # the file and/or the database (without its password), for messages
 
     @classmethod
-    def load(cls, path: str | Path) -> Rules:
-        """Raises RulesError (a UserError) with every problem, as the service does."""
-        exported = build_ruleset(load_rules_file(path)).export()
-        text = json.dumps(exported, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return cls(text, str(path))
+    def load(cls, path: str | Path | None = None, database: str | None = None) -> Rules:
+        """Raises a UserError (RulesError: every problem, as the service reports them)."""
+        from_file = load_rules_file(path) if path is not None else []
+        from_database = _database_rules(database) if database is not None else []
+        build_ruleset(from_file, from_database)  # raises on conflicts between the two, too
+        document: dict[str, Any] = {"version": 1, "rules": [dict(r.definition) for r in from_file]}
+        if from_database:
+            document["database_rules"] = [dict(r.definition) for r in from_database]
+        text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        origins = [str(path)] if path is not None else []
+        origins += [f"database {_describe(database)}"] if database is not None else []
+        return cls(text, " and ".join(origins))
 
     @property
     def digest(self) -> str:
@@ -240,23 +250,45 @@ class Rules:
         return cached_ruleset(self.document, self.origin)
 
 
-def load_rules(path: str | Path | None, sender_column: str | None) -> Rules | None:
-    """The run's rules, validated before any work starts; warns once when sender rules can
-    never match because no sender column was named."""
-    if path is None:
+def _database_rules(url: str) -> list[Rule]:
+    try:
+        from service.feedback.rule_store import read_database_rules
+    except ModuleNotFoundError as exc:
+        raise UserError(
+            f"--rules-database needs {exc.name}: pip install 'fanzha[serve]' (the service's "
+            "database drivers)"
+        ) from None
+    return read_database_rules(url)
+
+
+def _describe(url: str) -> str:
+    from service.feedback.db import describe
+
+    return describe(url)
+
+
+def load_rules(
+    path: str | Path | None, sender_column: str | None, database: str | None = None
+) -> Rules | None:
+    """The run's rules (a file's, then a service database's), validated before any work
+    starts; warns once when sender rules can never match because no sender column was named."""
+    if path is None and database is None:
         if sender_column:
-            log.warning("--sender-column %r has no effect without --rules", sender_column)
+            log.warning(
+                "--sender-column %r has no effect without --rules or --rules-database",
+                sender_column,
+            )
         return None
-    rules = Rules.load(path)
+    rules = Rules.load(path, database)
     ruleset = rules.ruleset()
-    log.info("applying %d rule(s) from %s", len(ruleset), path)
+    log.info("applying %d rule(s) from %s", len(ruleset), rules.origin)
     by_sender = [r.id for r in ruleset.rules if r.enabled and r.senders]
     if by_sender and not sender_column:
         log.warning(
             "rule(s) %s of %s match on the sender, but no --sender-column was given: "
             "they cannot match any row",
             ", ".join(by_sender),
-            path,
+            rules.origin,
         )
     return rules
 
@@ -268,5 +300,9 @@ def cached_ruleset(document: str, origin: str = "rules") -> RuleSet:
     """One RuleSet per process and document: regexes compile once, not per chunk."""
     with _CACHE_LOCK:
         if document not in _RULES:
-            _RULES[document] = build_ruleset(parse_rules(json.loads(document), "file", origin))
+            parsed = json.loads(document)
+            stored = parsed.pop("database_rules", [])
+            _RULES[document] = build_ruleset(
+                parse_rules(parsed, "file", origin), parse_rules(stored, "database", origin)
+            )
         return _RULES[document]

@@ -79,6 +79,7 @@ class SparkOptions:
     ship_model: bool = True
     reconcile: bool = True
     rules: Path | None = None  # analysts' rules file (read on the driver), applied after the model
+    rules_database: str | None = None  # a service's database URL: its rules too
     sender_column: str | None = None  # sender numbers, for sender rules
 
 
@@ -378,7 +379,7 @@ def run_spark(
     if opts.chunk_size < 1 or opts.batch_size < 1:
         raise ScoringError("--chunk-size and --batch-size must be at least 1")
     model = load_model_dir(opts.model)
-    rules = load_rules(opts.rules, opts.sender_column)
+    rules = load_rules(opts.rules, opts.sender_column, opts.rules_database)
     spark = spark or spark_session(master, conf)
     source = read_input(spark, opts)
     scored, total = score_frame(source, opts, model, rules)

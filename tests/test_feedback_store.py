@@ -8,9 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from fanzha.errors import UserError
 from service.feedback.db import Database, DatabaseUrlError, StoreUnavailable, parse_url
-from service.feedback.rule_store import RuleStore
+from service.feedback.rule_store import RuleStore, read_database_rules
 from service.feedback.store import FeedbackStore, Submission
+from tests.feedback_helpers import reset_database
 from tests.service_helpers import free_port
 
 
@@ -112,6 +114,30 @@ def test_rules_store_keeps_order_and_revision(db: Database) -> None:
     assert rules.definitions()[0]["keywords"] == ["z"]
     assert rules.delete("a") and not rules.delete("a")
     assert rules.revision() == start + 4
+
+
+def test_archive_scoring_reads_the_stored_rules(db: Database, database_url: str) -> None:
+    """`fanzha score --rules-database` reads what the service stored, in the service's order,
+    as database rules; a database without the service's tables is refused, not read as
+    empty."""
+    store = RuleStore(db)
+    store.put(
+        {"id": "b", "kind": "keyword", "keywords": ["x"], "suggestion": "review", "reason": "r"},
+        None,
+    )
+    store.put(
+        {"id": "a", "kind": "regex", "pattern": "y+", "label": "gambling_porn", "reason": "r"}, None
+    )
+    read = read_database_rules(database_url)
+    assert [(rule.id, rule.kind, rule.source) for rule in read] == [
+        ("b", "keyword", "database"),
+        ("a", "regex", "database"),
+    ]
+    db.dispose()
+    if database_url.startswith("postgresql"):
+        reset_database(database_url)  # no tables at all
+        with pytest.raises(UserError, match="holds no fanzha rules"):
+            read_database_rules(database_url)
 
 
 def test_reopening_keeps_everything(database_url: str) -> None:

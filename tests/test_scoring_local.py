@@ -347,6 +347,103 @@ def test_rules_give_what_the_service_gives(reference: Path, ruled: Path, rules_f
             assert got[name] == want[name], (new["id"], name)
 
 
+def service_database(path: Path, definitions: list[dict[str, object]]) -> str:
+    """A rules database as the service writes it (its own store, through its own code)."""
+    from service.feedback.db import Database
+    from service.feedback.rule_store import RuleStore
+
+    url = f"sqlite:///{path}"
+    db = Database(url)
+    assert db.open(), db.error
+    store = RuleStore(db)
+    for definition in definitions:
+        store.put(definition, author="analyst")
+    db.engine.dispose()
+    return url
+
+
+def test_rules_from_the_service_database_give_what_the_service_gives(
+    tiny_model_dir: Path, sender_archive: Path, reference: Path, ruled: Path, tmp_path: Path
+):
+    """The keyword rule kept in the service's database, the sender rule in a file: the same
+    verdicts as both rules from one file, the hits naming where each rule came from, and the
+    same rule set the service builds (file rules, then the database's)."""
+    from service.feedback.rule_store import read_database_rules
+
+    defined = build_ruleset(load_rules_file(write_rules(tmp_path / "both.yaml"))).definitions()
+    stored = {k: v for k, v in defined[0].items() if k != "source"}
+    assert stored["id"] == "parcel-station"
+    url = service_database(tmp_path / "feedback.sqlite3", [stored])
+    header, rest = RULES_YAML.split("  - id: parcel-station")
+    senders_only = write_rules(
+        tmp_path / "senders.yaml",
+        header + "  - id: blocked-number" + rest.split("blocked-number")[1],
+    )
+    out = tmp_path / "out.parquet"
+    argv = ["--model", str(tiny_model_dir), "--input", str(sender_archive), "--output", str(out)]
+    argv += ["--rules", str(senders_only), "--rules-database", url, "--sender-column", "sender"]
+    assert main([*argv, "--chunk-size", "20"]) == 0
+    service = build_ruleset(load_rules_file(senders_only), read_database_rules(url))
+    rows = zip(
+        pq.read_table(reference).to_pylist(),
+        pq.read_table(ruled).to_pylist(),
+        pq.read_table(out).to_pylist(),
+        strict=True,
+    )
+    sources = set()
+    for model, one_file, split in rows:
+        for name in ("label", "label_zh", "is_scam", "suggestion", "risk", "error"):
+            assert split[name] == one_file[name], (split["id"], name)
+        if model["error"] is not None:
+            continue
+        hits = json.loads(split["rules"])
+        sources |= {(hit["id"], hit["source"]) for hit in hits}
+        record = {name: model[name] for name in SERVICE_FIELDS}
+        record |= {name: json.loads(model[name]) for name in ("scores", "indicators")}
+        assert service.apply(record, split["text"], split["sender"])["rules"] == hits
+    assert sources == {("parcel-station", "database"), ("blocked-number", "file")}
+
+
+def test_a_wrong_rules_database_is_a_usage_error(
+    tiny_model_dir: Path,
+    archive: Path,
+    rules_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+):
+    out = tmp_path / "out.parquet"
+    argv = ["--model", str(tiny_model_dir), "--input", str(archive), "--output", str(out)]
+    missing = tmp_path / "missing.sqlite3"
+    assert main([*argv, "--rules-database", f"sqlite:///{missing}"]) == 2
+    assert "no SQLite database at" in capsys.readouterr().err
+    assert not missing.exists()  # nothing created by a mistyped URL
+    empty = tmp_path / "other.sqlite3"
+    sqlite3 = pytest.importorskip("sqlite3")
+    sqlite3.connect(empty).close()
+    assert main([*argv, "--rules-database", f"sqlite:///{empty}"]) == 2
+    assert "holds no fanzha rules" in capsys.readouterr().err
+    assert main([*argv, "--rules-database", "mysql://u:secret@db/x"]) == 2
+    err = capsys.readouterr().err
+    assert "unsupported database" in err and "secret" not in err
+    # a database rule with the id of a file rule: refused, as the service refuses it
+    clash = service_database(
+        tmp_path / "clash.sqlite3",
+        [
+            {
+                "id": "parcel-station",
+                "kind": "keyword",
+                "keywords": ["快递"],
+                "suggestion": "review",
+                "reason": "重复",
+            }
+        ],
+    )
+    assert main([*argv, "--rules", str(rules_file), "--rules-database", clash]) == 2
+    err = capsys.readouterr().err
+    assert "database rule 'parcel-station'" in err and "duplicates the id" in err
+    assert not out.exists() and "Traceback" not in err
+
+
 def test_rules_with_two_workers_give_the_same_bytes(
     tiny_model_dir: Path, sender_archive: Path, rules_file: Path, ruled: Path, tmp_path: Path
 ):

@@ -18,7 +18,7 @@ from scoring.formats import FileFormat
 from scoring.reconcile import reconcile_frames
 from scoring.spark import SparkOptions, run_spark, spark_session
 from tests.conftest import tiny_records
-from tests.test_scoring_local import BLOCKED, RULES_YAML
+from tests.test_scoring_local import BLOCKED, RULES_YAML, service_database
 
 pytest.importorskip("pyspark")
 # pyspark 4.3 warns that it does not fully support pandas 3; the tests below pass on it.
@@ -116,6 +116,34 @@ def test_spark_gives_the_local_engines_results(
             assert got["error"] and got["risk"] is None and got["label"] is None
             assert got["rules"] is None and want["rules"] is None
     assert fired["parcel-station"] and fired["blocked-number"] == len(range(2, N, 7)), fired
+
+
+def test_spark_applies_the_service_databases_rules(
+    spark: object, tiny_model_dir: Path, archive: Path, tmp_path: Path
+):
+    """Database rules travel to the executors with the file's and keep their source."""
+    keyword = {
+        "id": "parcel-station",
+        "kind": "keyword",
+        "keywords": ["驿站"],
+        "label": "impersonate_customer_service",
+        "suggestion": "review",
+        "reason": "测试：驿站取件话术",
+    }
+    url = service_database(tmp_path / "feedback.sqlite3", [keyword])
+    common = ["--model", str(tiny_model_dir), "--input", str(archive), "--chunk-size", "40"]
+    common += ["--rules-database", url, "--sender-column", "sender", "--id-column", "id"]
+    local_out, spark_out = tmp_path / "local.parquet", tmp_path / "spark"
+    assert main([*common, "--output", str(local_out)]) == 0
+    assert (
+        main([*common, "--engine", "spark", "--output", str(spark_out), "--input-format", "csv"])
+        == 0
+    )
+    local = {r["id"]: r["rules"] for r in pq.read_table(local_out).to_pylist()}
+    remote = {r["id"]: r["rules"] for r in read_dir(spark_out)}
+    assert remote == local
+    hits = [hit for rules in local.values() if rules for hit in json.loads(rules)]
+    assert hits and {(hit["id"], hit["source"]) for hit in hits} == {("parcel-station", "database")}
 
 
 def test_rerunning_a_day_replaces_it(spark: object, tiny_model_dir: Path, archive: Path, tmp_path):

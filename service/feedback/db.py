@@ -162,7 +162,7 @@ class StoreUnavailable(Exception):
     """The database cannot be reached; the message says why, without any row data."""
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
     """A short cause for logs and 503 bodies: the driver's first line, never SQL or values."""
     origin = getattr(exc, "orig", None) or exc
     first = (str(origin).strip().splitlines() or [""])[0][:200]
@@ -192,7 +192,7 @@ class Database:
         try:
             create_schema(self.engine)
         except (sa.exc.SQLAlchemyError, OSError) as exc:
-            self.error = _reason(exc)
+            self.error = failure_reason(exc)
             return False
         self.error = None
         return True
@@ -214,7 +214,7 @@ class Database:
         return _Guarded(self, write=False)
 
     def fail(self, exc: BaseException) -> StoreUnavailable:
-        self.error = _reason(exc)
+        self.error = failure_reason(exc)
         self._last_try = time.monotonic()
         return StoreUnavailable(f"the database ({self.description}) is unavailable: {self.error}")
 

@@ -4,13 +4,27 @@ definitions a rules file holds, so `fanzha.rules` validates both alike."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from service.feedback.db import Database, meta, now, rules
+from fanzha.errors import UserError
+from fanzha.rules import Rule, parse_rules
+from service.feedback.db import (
+    Database,
+    DatabaseUrlError,
+    create_engine,
+    describe,
+    failure_reason,
+    meta,
+    now,
+    parse_url,
+    rules,
+)
 
 REVISION_KEY = "rules_revision"
+_DEFINITIONS = sa.select(rules.c.definition).order_by(rules.c.position, rules.c.id)
 
 
 class RuleStore:
@@ -19,9 +33,8 @@ class RuleStore:
 
     def definitions(self) -> list[dict[str, Any]]:
         """Every stored definition, in the order they were first added."""
-        query = sa.select(rules.c.definition).order_by(rules.c.position, rules.c.id)
         with self.db.connect() as conn:
-            return [json.loads(text) for (text,) in conn.execute(query)]
+            return [json.loads(text) for (text,) in conn.execute(_DEFINITIONS)]
 
     def revision(self) -> int:
         """A number that changes with every change to the rules (cheap to poll)."""
@@ -70,3 +83,31 @@ class RuleStore:
         conn.execute(
             sa.update(meta).where(meta.c.key == REVISION_KEY).values(value=meta.c.value + 1)
         )  # the row is seeded with the schema
+
+
+def read_database_rules(url: str) -> list[Rule]:
+    """The rules a service keeps in the database at `url`, for archive scoring. Read only:
+    nothing is created, and a database without the service's tables is an error (a mistyped
+    URL must not score an archive with no rules as if there were none)."""
+    try:
+        parsed = parse_url(url)
+    except DatabaseUrlError as exc:
+        raise UserError(f"--rules-database: {exc}") from None
+    where = describe(url)
+    sqlite_file = Path(parsed.database or "").expanduser()
+    if parsed.get_backend_name() == "sqlite" and not sqlite_file.is_file():
+        raise UserError(f"no SQLite database at {where}: give the URL the service uses")
+    engine = create_engine(url)
+    try:
+        if not sa.inspect(engine).has_table(rules.name):
+            raise UserError(
+                f"{where} holds no fanzha rules (no {rules.name!r} table): give the URL the "
+                "service uses (FANZHA_DATABASE_URL)"
+            )
+        with engine.connect() as conn:
+            definitions = [json.loads(text) for (text,) in conn.execute(_DEFINITIONS)]
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        raise UserError(f"cannot read the rules from {where}: {failure_reason(exc)}") from None
+    finally:
+        engine.dispose()
+    return parse_rules(definitions, "database", where)
