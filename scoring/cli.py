@@ -56,7 +56,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         metavar="FILE",
         help="analysts' rules (YAML/JSON, the format of `fanzha serve --rules-file`, e.g. "
         "rules/example.yaml) applied after the model exactly as the service applies them; the "
-        "`rules` column lists each row's hits ([] if none; null without --rules)",
+        "`rules` column lists each row's hits ([] if none; null without rules)",
     )
     p.add_argument(
         "--rules-database",
