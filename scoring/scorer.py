@@ -232,14 +232,16 @@ class Rules:
     def load(cls, path: str | Path | None = None, database: str | None = None) -> Rules:
         """Raises a UserError (RulesError: every problem, as the service reports them)."""
         from_file = load_rules_file(path) if path is not None else []
-        from_database = _database_rules(database) if database is not None else []
-        build_ruleset(from_file, from_database)  # raises on conflicts between the two, too
-        document: dict[str, Any] = {"version": 1, "rules": [dict(r.definition) for r in from_file]}
-        if from_database:
-            document["database_rules"] = [dict(r.definition) for r in from_database]
-        text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         origins = [str(path)] if path is not None else []
-        origins += [f"database {_describe(database)}"] if database is not None else []
+        from_database: list[Rule] = []
+        if database is not None:
+            where, from_database = _database_rules(database)
+            origins.append(f"database {where}")
+        build_ruleset(from_file, from_database)  # raises on conflicts between the two, too
+        document = build_ruleset(from_file).export()
+        if from_database:
+            document["database_rules"] = build_ruleset(from_database).export()["rules"]
+        text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return cls(text, " and ".join(origins))
 
     @property
@@ -250,21 +252,17 @@ class Rules:
         return cached_ruleset(self.document, self.origin)
 
 
-def _database_rules(url: str) -> list[Rule]:
+def _database_rules(url: str) -> tuple[str, list[Rule]]:
+    """The database as messages may name it (no password), and its rules."""
     try:
+        from service.feedback.db import describe
         from service.feedback.rule_store import read_database_rules
     except ModuleNotFoundError as exc:
         raise UserError(
             f"--rules-database needs {exc.name}: pip install 'fanzha[serve]' (the service's "
             "database drivers)"
         ) from None
-    return read_database_rules(url)
-
-
-def _describe(url: str) -> str:
-    from service.feedback.db import describe
-
-    return describe(url)
+    return describe(url), read_database_rules(url)
 
 
 def load_rules(

@@ -8,9 +8,10 @@ little compute goes to padding, and a chunk scores to the same numbers as locall
 composition moves INT8 results; see `scoring.scorer`). Each Python worker loads the model
 once; the model directory travels with the job (`SparkContext.addFile`), and so does this code
 (`addPyFile`), so executors need only the runtime dependencies (numpy, onnxruntime, tokenizers,
-opencc, pyarrow, pandas) installed. The analysts' rules (`--rules`) are validated on the driver
-and travel inside the task closure as their canonical JSON document; each Python worker rebuilds
-the RuleSet once (`scoring.scorer.cached_ruleset`), as it loads the model once.
+opencc, pyarrow, pandas) installed. The analysts' rules (`--rules`, `--rules-database`) are read
+and validated on the driver and travel inside the task closure as their canonical JSON document;
+each Python worker rebuilds the RuleSet once (`scoring.scorer.cached_ruleset`), as it loads the
+model once.
 
 The output is written idempotently: partitioned output with dynamic partition overwrite, so a
 rerun of one day replaces that day and leaves the others; unpartitioned output is replaced.
