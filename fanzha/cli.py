@@ -48,6 +48,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         dropout=args.dropout,
         label_smoothing=args.label_smoothing,
         token_noise=args.token_noise,
+        weight_average=args.weight_average,
         size=args.size,
         max_length=args.max_length,
         truncation=args.truncation,
@@ -187,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument(
         "--token-noise", type=float, default=0.15, help="share of tokens masked during training"
+    )
+    p.add_argument(
+        "--weight-average",
+        type=float,
+        default=0.999,
+        help="validate and keep a moving average of the weights with this decay per step "
+        "(0: off, keep the weights as trained)",
     )
     p.add_argument("--truncation", default="head_tail", choices=("head", "tail", "head_tail"))
     p.add_argument("--epochs", type=int, default=6)

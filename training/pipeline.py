@@ -24,6 +24,7 @@ import numpy as np
 
 from fanzha import __version__
 from fanzha.classifier import Classifier
+from fanzha.errors import UserError
 from fanzha.modeldir import (
     CARD_FILE,
     CONFIG_FILE,
@@ -82,6 +83,7 @@ class TrainOptions:
     dropout: float = 0.1
     label_smoothing: float = 0.1
     token_noise: float = 0.15
+    weight_average: float = 0.999  # moving average of the weights, validated and kept
     review_threshold: float = 0.5
     block_threshold: float = 0.9
     block_fpr: float | None = None  # choose block on validation for this non-scam FPR instead
@@ -232,6 +234,10 @@ def run_training(options: TrainOptions) -> Path:
     from training.model import PYTORCH_DIR, save_trained
     from training.report import write_report
 
+    if not 0.0 <= options.weight_average < 1.0:
+        raise UserError(
+            f"--weight-average must be at least 0 (off) and below 1, got {options.weight_average}"
+        )
     started = time.perf_counter()
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -253,6 +259,7 @@ def run_training(options: TrainOptions) -> Path:
         bf16=options.precision == "bf16" or (options.precision == "auto" and bf16_is_fast()),
         label_smoothing=options.label_smoothing,
         token_noise=options.token_noise,
+        weight_average=options.weight_average,
         mask_id=mask_token_id(encoder),
     )
     augment = None
