@@ -76,8 +76,24 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(
             format_report(name, result["model"], result["baseline"], result.get("versus_baseline"))
         )
+    print(truncation_note(card["data"]["truncated_share"], options.max_length))
     print(f"model directory: {out} (report: {out / 'report.html'})")
     return 0
+
+
+def truncation_note(share: float, max_length: int) -> str:
+    """Long messages lose their middle to the token budget, the n-gram half included, while a
+    full-text baseline sees everything; a user with long scripts should know to measure."""
+    note = (
+        f"{share:.0%} of the messages are longer than --max-length ({max_length} tokens)"
+        " and were cut"
+    )
+    if share > 0.25:
+        note += (
+            "; with this many long messages, also train with a larger --max-length (up to 512)"
+            " and compare the two model directories (python scripts/compare_runs.py DIR DIR)"
+        )
+    return note
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 
 import httpx
+import pytest
 
 from fanzha.classifier import Classifier
 from fanzha.cli import main as fanzha
@@ -31,7 +32,7 @@ TRAIN_FLAGS = shlex.split(
 
 
 def test_corrections_retrain_the_model(
-    tiny_model_dir: Path, tiny_data: Path, tmp_path: Path
+    tiny_model_dir: Path, tiny_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     database = f"sqlite:///{tmp_path}/feedback.sqlite3"
     with thread_server(tiny_model_dir, database_url=database) as srv:
@@ -62,6 +63,7 @@ def test_corrections_retrain_the_model(
     new_dir = tmp_path / "retrained"
     args = ["train", "--data", str(tiny_data), "--data", str(exported), "--out", str(new_dir)]
     assert fanzha([*args, *TRAIN_FLAGS]) == 0
+    assert "longer than --max-length (64 tokens) and were cut" in capsys.readouterr().out
 
     retrained = Classifier.load(new_dir, threads=2)
     assert "impersonate_customer_service" in retrained.labels
