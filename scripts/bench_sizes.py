@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 from bench_model import batches, sms_texts  # noqa: E402
+from compare_runs import run_row  # noqa: E402
 
 from fanzha.classifier import Classifier  # noqa: E402
 from training.corpus.generate import generate_corpus  # noqa: E402
@@ -74,7 +75,7 @@ def main() -> None:
         hand = card["evaluation"][EVAL.stem]
         rows[size] = {
             "hidden/layers": f"{card['architecture']['hidden']}/{card['architecture']['layers']}",
-            "dev_macro_f1": max(card["ensemble"]["validation_macro_f1_by_encoder_weight"].values()),
+            "dev_macro_f1": run_row(out)["dev_macro_f1"],
             "macro_f1": hand["model"]["macro_f1"],
             "baseline_macro_f1": hand["baseline"]["macro_f1"],
             "scam_recall": block_detection(hand["model"])["scam_recall"],

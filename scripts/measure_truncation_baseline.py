@@ -14,27 +14,33 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fanzha.normalize import normalize_text
-from fanzha.tokenizer import truncate_ids
+from fanzha.modeldir import load_model_dir
+from fanzha.tokenizer import TextEncoder
 from training.baseline import fit_baseline
 from training.metrics import macro_f1
 from training.pipeline import TrainOptions, prepare_data
 
 
-def characters(text: str) -> str:
-    """The characters the model's character tokenizer makes tokens of (whitespace is dropped)."""
-    return "".join(normalize_text(text).split())
+def model_view(encoder: TextEncoder) -> Callable[[Sequence[str]], tuple[list[str], np.ndarray]]:
+    """Texts as the model's own encoder leaves them (normalised, whitespace dropped, cut to its
+    budget), spelled back out of a character vocabulary, and which of them were cut."""
+    vocab = encoder.tokenizer.get_vocab(with_added_tokens=True)
+    spelled = {i: token for token, i in vocab.items()}
+    unk = vocab["[UNK]"]
 
+    def view(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        encoded = encoder.encode(texts)
+        kept = ["".join("\ufffd" if i == unk else spelled[i] for i in e.ids[1:-1]) for e in encoded]
+        return kept, np.array([e.truncated for e in encoded])
 
-def cut(text: str, budget: int, strategy: str) -> str:
-    kept = truncate_ids([ord(c) for c in characters(text)], budget, strategy, 0.5)
-    return "".join(map(chr, kept))
+    return view
 
 
 def main() -> None:
@@ -43,29 +49,33 @@ def main() -> None:
     parser.add_argument("--data", action="append", default=[], help="another evaluation file")
     args = parser.parse_args()
 
+    model_dir = load_model_dir(args.model)
+    encoder = TextEncoder.from_file(model_dir.tokenizer_path, model_dir.config.encoding)
+    if not encoder.fast:
+        raise SystemExit(
+            f"{args.model} has a pretrained tokenizer; this measures character-vocabulary models"
+        )
+    view = model_view(encoder)
     options = TrainOptions.from_card(args.model)
     options = dataclasses.replace(
         options, eval_data=[*options.eval_data, *options.validation_data, *args.data]
     )
-    budget = options.max_length - 2  # [CLS] and [SEP]
     prep = prepare_data(options)
     train, n = prep.split.train, len(prep.labels)
     y_train = prep.y(train)
     full = fit_baseline(train.texts, y_train, n, options.seed)
-    short_texts = [cut(t, budget, options.truncation) for t in train.texts]
-    short = fit_baseline(short_texts, y_train, n, options.seed)
-    long_train = sum(len(characters(t)) > budget for t in train.texts)
+    cut_texts, cut = view(train.texts)
+    short = fit_baseline(cut_texts, y_train, n, options.seed)
     print(
         f"budget {options.max_length} tokens ({options.truncation}); training split "
-        f"{len(train)} messages, {long_train} of them cut"
+        f"{len(train)} messages, {int(cut.sum())} of them cut"
     )
     print(f"{'set':22} {'messages':>8} {'cut':>5}  macro-F1 full / cut   accuracy on cut ones")
     for name, part in prep.eval_sets.items():
         y = prep.y(part)
-        long = np.array([len(characters(t)) > budget for t in part.texts])
+        cut_texts, long = view(part.texts)
         p_full = full.predict_proba(part.texts).argmax(axis=1)
-        p_cut = short.predict_proba([cut(t, budget, options.truncation) for t in part.texts])
-        p_cut = p_cut.argmax(axis=1)
+        p_cut = short.predict_proba(cut_texts).argmax(axis=1)
         print(
             f"{name:22} {len(y):8} {int(long.sum()):5}  {macro_f1(y, p_full, n):.4f} / "
             f"{macro_f1(y, p_cut, n):.4f}      {np.mean(p_full[long] == y[long]):.4f} / "

@@ -68,3 +68,32 @@ def test_model_halves_reproduces_the_cards_validation_scores() -> None:
     assert abs(float(found["n-gram half"]) - by_weight["0.0"]) < 0.005
     assert abs(float(found["mix"]) - by_weight[str(weight)]) < 0.005
     assert float(found["encoder half"]) < float(found["mix"])
+
+
+def test_truncation_baseline_cuts_texts_as_the_models_own_encoder_does(
+    tiny_model_dir: Path, tiny_data: Path
+) -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    from measure_truncation_baseline import model_view
+
+    from fanzha.modeldir import load_model_dir
+    from fanzha.tokenizer import TextEncoder
+
+    model_dir = load_model_dir(tiny_model_dir)
+    view = model_view(TextEncoder.from_file(model_dir.tokenizer_path, model_dir.config.encoding))
+    script = "冒充客服" * 40 + "点击退款链接"  # 166 characters, the tiny model keeps 62
+    (long, short), cut = view([script, "你 好"])
+    assert cut.tolist() == [True, False]
+    assert short == "你好"  # normalised, whitespace dropped, as the model reads it
+    assert len(long) == 62 and long.startswith("冒充客服") and long.endswith("点击退款链接")
+
+    result = _run(
+        "scripts/measure_truncation_baseline.py",
+        "--model",
+        str(tiny_model_dir),
+        "--data",
+        str(tiny_data),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "budget 64 tokens (head_tail)" in result.stdout
+    assert re.search(r"^tiny\s+\d+\s+\d+\s+[01]\.\d{4} / [01]\.\d{4}", result.stdout, re.M)
